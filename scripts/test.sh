@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test and quality gate of the project, one part after the other,
+# and prints how long each part took. Exits non-zero if any part failed.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export PATH="$ROOT/.tools/bin:$ROOT/.venv/bin:$PATH"
+export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
+
+declare -a names=() times=() results=()
+failed=0
+
+part() {
+    local name=$1; shift
+    local start end rc
+    printf '\n\033[1;34m==> %s\033[0m\n' "$name"
+    start=$(date +%s)
+    "$@"; rc=$?
+    end=$(date +%s)
+    names+=("$name"); times+=("$((end - start))")
+    if [ $rc -eq 0 ]; then results+=("ok"); else results+=("FAILED ($rc)"); failed=1; fi
+}
+
+# Each part is added here by the issue that brings it.
+part "pytest (chart, API test double, publish, deploy)" python -m pytest -n 2 tests
+
+printf '\n%-60s %8s  %s\n' "part" "seconds" "result"
+for i in "${!names[@]}"; do
+    printf '%-60s %8s  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
+done
+exit $failed
