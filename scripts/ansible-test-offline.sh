@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs ansible-test from the collection root, working without internet access.
+#
+#   scripts/ansible-test-offline.sh sanity --venv --python 3.13
+#   scripts/ansible-test-offline.sh units --venv --python 3.13
+#
+# With --venv, ansible-test builds its own virtual environments (the exact tool versions
+# each test wants, from PyPI) and bootstraps pip in them with a get-pip script it downloads
+# from a host that may be unreachable. A stand-in at the cached path uses ensurepip and
+# the ordinary pip index instead. A real cached get-pip script is left alone.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+COLLECTION="$ROOT/collections/ansible_collections/fclairamb/dbbat"
+export PATH="$ROOT/.tools/bin:$ROOT/.venv/bin:$PATH"
+
+# The pip version ansible-test bootstraps, read from ansible-test itself.
+pip_version=$(python - <<'PY'
+from ansible_test._internal.python_requirements import get_venv_packages
+from ansible_test._internal.host_configs import NativePythonConfig
+print(get_venv_packages(NativePythonConfig(version="3.13"))["pip"])
+PY
+)
+stand_in="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+if [ ! -f "$stand_in" ]; then
+    mkdir -p "$(dirname "$stand_in")"
+    cat > "$stand_in" <<'PY'
+"""Offline stand-in for get-pip.py (written by scripts/ansible-test-offline.sh)."""
+import subprocess
+import sys
+
+# get-pip.py options that pip install does not know.
+args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+subprocess.check_call([sys.executable, "-m", "ensurepip", "--upgrade", "--default-pip"])
+subprocess.check_call([sys.executable, "-m", "pip", "install", "--upgrade"] + args)
+PY
+fi
+
+cd "$COLLECTION"
+exec ansible-test "$@"
