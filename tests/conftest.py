@@ -11,7 +11,7 @@ VENV_BIN = ROOT / ".venv" / "bin"
 CHART_DIR = ROOT / "charts" / "dbbat"
 
 # Fixtures of the other suites that several suites share (API test double, OCI registry).
-pytest_plugins = []
+pytest_plugins = ["tests.publish.registry", "tests.kubedouble.fixture"]
 
 
 def _tool(name):

@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Florent Clairambault <florent@clairambault.fr>
+# MIT License (see https://opensource.org/licenses/MIT)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # How a module of this collection reaches an OCI registry through helm.
+    DOCUMENTATION = r"""
+options:
+  username:
+    description:
+      - Registry user name.
+      - With O(password), the module logs in with C(helm registry login --password-stdin) into a
+        private, temporary registry configuration that it removes afterwards, so the user's
+        C(~/.config/helm/registry/config.json) is neither read nor modified.
+      - Without O(username) and O(password), helm uses the existing login of the user running the
+        module (C(helm registry login) or a Docker credential helper), or no authentication.
+    type: str
+    aliases: [registry_username]
+  password:
+    description:
+      - Registry password or token. It is given to helm on standard input only, never in the
+        command line, and never shown in the module's output.
+    type: str
+    aliases: [registry_password]
+  ca_file:
+    description:
+      - PEM file of the certificate authorities that verify the registry's TLS certificate.
+      - Needs Helm >= 3.11 for push and pull.
+    type: path
+  cert_file:
+    description:
+      - Client certificate (PEM) for registries that require mutual TLS. Needs O(key_file).
+    type: path
+  key_file:
+    description:
+      - Private key (PEM) of O(cert_file).
+    type: path
+  insecure_skip_tls_verify:
+    description:
+      - Do not verify the registry's TLS certificate. Meant for tests; prefer O(ca_file).
+    type: bool
+    default: false
+  plain_http:
+    description:
+      - Talk to the registry over plain HTTP instead of HTTPS (for example a local test registry).
+      - Needs Helm >= 3.13 (and >= 3.18 to log in with O(username) over plain HTTP).
+    type: bool
+    default: false
+  binary_path:
+    description:
+      - Path of the helm binary. By default the first C(helm) in E(PATH).
+      - Helm 3 (>= 3.8) and Helm 4 are supported; the module detects the version and uses the
+        right flags for it.
+    type: path
+requirements:
+  - helm >= 3.8 (Helm 3 or Helm 4) on the host that runs the module
+"""

@@ -1,0 +1,348 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Florent Clairambault <florent@clairambault.fr>
+# MIT License (see https://opensource.org/licenses/MIT)
+"""The collection's one wrapper around the helm command line.
+
+Everything that knows helm's flags lives here: finding the binary, telling Helm 3 from
+Helm 4, building argv lists (never shell strings), mapping registry TLS and auth options
+to each command's flags, classifying registry errors, and comparing chart archives.
+Passwords only ever reach helm on stdin (``helm registry login --password-stdin``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import io
+import re
+import tarfile
+
+try:
+    import yaml
+
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+    HAS_YAML = False
+
+MIN_HELM_VERSION = (3, 8, 0)
+
+# Flags that appeared after Helm 3.8 (the first release with OCI support out of
+# experimental). Helm 4 has them all.
+FLAG_MIN_VERSION = {
+    # push/pull TLS flags: Helm 3.11
+    "push_pull_tls": (3, 11, 0),
+    # --plain-http for push/pull/template: helm/helm#12128, Helm 3.13
+    "push_pull_plain_http": (3, 13, 0),
+    # helm registry login --plain-http (as documented by kubernetes.core.helm_registry_auth)
+    "login_plain_http": (3, 18, 0),
+}
+
+# Semantic Versioning 2.0.0, the regular expression recommended at semver.org.
+SEMVER_RE = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+
+_VERSION_RE = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
+_DIGEST_RE = re.compile(r"^Digest:\s*(sha256:[0-9a-f]{64})\s*$", re.MULTILINE)
+_REGISTRY_HOST_RE = re.compile(r"^[A-Za-z0-9.-]+(?::\d+)?$|^\[[0-9A-Fa-f:.]+\](?::\d+)?$")
+_REPOSITORY_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
+
+# What helm (ORAS underneath) prints for each kind of registry failure. Order matters:
+# the first kind whose pattern matches wins.
+ERROR_PATTERNS = (
+    ("plain_http_mismatch", re.compile(r"server gave HTTP response to HTTPS client", re.I)),
+    # plain HTTP sent to an HTTPS server: Go answers 400, some registries reset the connection
+    ("https_mismatch", re.compile(r"\"http://[^\"]*\": response status code 400|malformed HTTP response"
+                                  r"|first record does not look like a TLS handshake", re.I)),
+    ("tls", re.compile(r"x509:|tls: |certificate", re.I)),
+    ("unauthorized", re.compile(r"\b401\b|unauthorized|authentication required|basic credential not found"
+                                r"|credential required|\bdenied\b|\b403\b|forbidden", re.I)),
+    ("unreachable", re.compile(r"connection refused|no such host|i/o timeout|network is unreachable"
+                               r"|connection reset|context deadline exceeded|no route to host|dial tcp", re.I)),
+    ("not_found", re.compile(r": not found\s*$|manifest unknown|name unknown|MANIFEST_UNKNOWN|NAME_UNKNOWN"
+                             r"|\b404\b", re.I | re.M)),
+)
+
+
+class HelmError(Exception):
+    """A helm failure the module reports as is; ``kind`` tells what went wrong."""
+
+    def __init__(self, message, kind="helm", command=None, stderr=None):
+        super(HelmError, self).__init__(message)
+        self.message = message
+        self.kind = kind
+        self.command = command
+        self.stderr = stderr
+
+
+# --- pure helpers (unit tested) ----------------------------------------------------
+
+def parse_helm_version(text):
+    """``(major, minor, patch)`` from any ``helm version`` output (v3.19.0+g3d8990f, BuildInfo...)."""
+    match = _VERSION_RE.search(text or "")
+    if not match:
+        raise ValueError("cannot read a helm version from %r" % (text,))
+    return tuple(int(part) for part in match.groups())
+
+
+def format_version(version):
+    return ".".join(str(part) for part in version)
+
+
+def is_semver(version):
+    return bool(SEMVER_RE.match(version or ""))
+
+
+def oci_tag(version):
+    """The OCI tag helm uses for a chart version: '+' is not allowed in tags, helm writes '_'."""
+    return version.replace("+", "_")
+
+
+def parse_registry(registry):
+    """Split ``oci://host[:port]/path`` (``oci://`` optional) into ``(host, path)``; path may be ''."""
+    value = (registry or "").strip()
+    if value.startswith("oci://"):
+        value = value[len("oci://"):]
+    if "://" in value:
+        raise ValueError("registry must be oci://HOST[:PORT]/PATH, not %r" % (registry,))
+    value = value.strip("/")
+    host, _sep, path = value.partition("/")
+    if not host or not _REGISTRY_HOST_RE.match(host):
+        raise ValueError("registry %r has no valid host[:port]" % (registry,))
+    if path and not _REPOSITORY_RE.match(path):
+        raise ValueError("registry path %r is not a valid OCI repository path "
+                         "(lowercase letters, digits, '.', '_', '-' and '/')" % (path,))
+    return host, path
+
+
+def remote_url(host, path):
+    return "oci://%s/%s" % (host, path) if path else "oci://%s" % host
+
+
+def chart_ref(host, path, name, version):
+    """Full reference of a chart version, with the tag helm really stores."""
+    return "%s/%s:%s" % (remote_url(host, path), name, oci_tag(version))
+
+
+def parse_digest(output):
+    """The manifest digest helm prints after ``Pushed:``/``Pulled:`` (stdout or stderr), or None."""
+    match = _DIGEST_RE.search(output or "")
+    return match.group(1) if match else None
+
+
+def classify_registry_error(text):
+    """One of plain_http_mismatch, https_mismatch, tls, unauthorized, unreachable, not_found, other."""
+    for kind, pattern in ERROR_PATTERNS:
+        if pattern.search(text or ""):
+            return kind
+    return "other"
+
+
+def last_error_line(text):
+    """helm's own ``Error: ...`` line (the useful part of its stderr)."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("Error:"):
+            return line[len("Error:"):].strip()
+    return lines[-1] if lines else ""
+
+
+def _check_min(version, feature, option):
+    wanted = FLAG_MIN_VERSION[feature]
+    if tuple(version) < wanted:
+        raise HelmError("%s needs Helm >= %s, found %s" % (option, format_version(wanted), format_version(version)),
+                        kind="unsupported")
+
+
+def registry_flags(command, version, plain_http=False, ca_file=None, cert_file=None, key_file=None,
+                   insecure_skip_tls_verify=False, registry_config=None):
+    """Registry connection flags of ``command`` ('login', 'push' or 'pull') for this Helm version.
+
+    ``helm registry login`` calls skipping TLS verification ``--insecure``; push and pull
+    call it ``--insecure-skip-tls-verify``. Before Helm 3.18, login has no ``--plain-http``
+    and ``--insecure`` is what lets it fall back to HTTP.
+    """
+    if command not in ("login", "push", "pull"):
+        raise ValueError("unknown registry command %r" % (command,))
+    flags = []
+    if plain_http:
+        if command == "login":
+            if tuple(version) >= FLAG_MIN_VERSION["login_plain_http"]:
+                flags.append("--plain-http")
+            else:
+                flags.append("--insecure")
+        else:
+            _check_min(version, "push_pull_plain_http", "plain_http")
+            flags.append("--plain-http")
+    if command != "login" and (ca_file or cert_file or key_file or insecure_skip_tls_verify):
+        _check_min(version, "push_pull_tls", "ca_file, cert_file, key_file and insecure_skip_tls_verify")
+    for flag, value in (("--ca-file", ca_file), ("--cert-file", cert_file), ("--key-file", key_file)):
+        if value:
+            flags.extend([flag, value])
+    if insecure_skip_tls_verify and not plain_http:
+        flags.append("--insecure" if command == "login" else "--insecure-skip-tls-verify")
+    if registry_config:
+        flags.extend(["--registry-config", registry_config])
+    return flags
+
+
+def version_argv(binary):
+    return [binary, "version", "--template", "{{.Version}}"]
+
+
+def login_argv(binary, version, host, username, **tls):
+    """``helm registry login``: the password is NOT in argv, it goes on stdin."""
+    return [binary, "registry", "login", host, "--username", username, "--password-stdin"] + \
+        registry_flags("login", version, **tls)
+
+
+def push_argv(binary, version, archive, remote, **tls):
+    return [binary, "push", archive, remote] + registry_flags("push", version, **tls)
+
+
+def pull_argv(binary, version, remote_chart, chart_version, destination, **tls):
+    return [binary, "pull", remote_chart, "--version", chart_version, "--destination", destination] + \
+        registry_flags("pull", version, **tls)
+
+
+def package_argv(binary, chart_dir, destination, version=None, app_version=None):
+    argv = [binary, "package", chart_dir, "--destination", destination]
+    if version:
+        argv.extend(["--version", version])
+    if app_version:
+        argv.extend(["--app-version", app_version])
+    return argv
+
+
+def lint_argv(binary, chart, strict=True, values=None):
+    argv = [binary, "lint", chart] + (["--strict"] if strict else [])
+    for values_file in values or []:
+        argv.extend(["--values", values_file])
+    return argv
+
+
+def dependency_update_argv(binary, chart_dir):
+    return [binary, "dependency", "update", chart_dir]
+
+
+def lint_problems(output):
+    """The ``[ERROR]``/``[WARNING]`` lines of ``helm lint`` (Helm 4 spreads one over several lines)."""
+    problems, current = [], None
+    for line in (output or "").splitlines():
+        if line.startswith("[ERROR]") or line.startswith("[WARNING]"):
+            current = line.strip()
+            problems.append(current)
+        elif current is not None and line.startswith(" ") and line.strip():
+            problems[-1] = "%s %s" % (problems[-1], line.strip())
+        else:
+            current = None
+    return problems
+
+
+# --- chart archives ------------------------------------------------------------------
+
+def chart_files(archive):
+    """``{path inside the chart: bytes}`` of a packaged chart (a path or bytes), top directory removed.
+
+    Archive metadata (timestamps, owners, ordering, compression) is ignored on purpose:
+    two packagings of the same files are the same chart.
+    """
+    fileobj = io.BytesIO(archive) if isinstance(archive, bytes) else None
+    files = {}
+    with tarfile.open(name=None if fileobj else archive, fileobj=fileobj, mode="r:gz") as tar:
+        for member in tar.getmembers():
+            if not member.isfile():
+                continue
+            _top, _sep, path = member.name.lstrip("./").partition("/")
+            if not path:
+                continue
+            files[path] = tar.extractfile(member).read()
+    return files
+
+
+def _same_chart_yaml(left, right):
+    if not HAS_YAML:
+        return left == right
+    try:
+        return yaml.safe_load(left) == yaml.safe_load(right)
+    except yaml.YAMLError:
+        return left == right
+
+
+def chart_differences(published, candidate):
+    """Sorted ``["changed: templates/x.yaml", "added: ...", "removed: ..."]``; empty when equal.
+
+    Both arguments are ``chart_files`` results. ``Chart.yaml`` is compared as data, since
+    Helm 3 and Helm 4 may serialize the same metadata differently.
+    """
+    differences = []
+    for path in sorted(set(published) | set(candidate)):
+        if path not in published:
+            differences.append("added: %s" % path)
+        elif path not in candidate:
+            differences.append("removed: %s" % path)
+        elif published[path] != candidate[path]:
+            same = path == "Chart.yaml" and _same_chart_yaml(published[path], candidate[path])
+            if not same:
+                differences.append("changed: %s" % path)
+    return differences
+
+
+# --- running helm -------------------------------------------------------------------
+
+class HelmCli(object):
+    """Runs one helm binary for a module. Every call goes through :meth:`run` (argv list, no shell)."""
+
+    def __init__(self, module, binary_path=None):
+        self.module = module
+        if binary_path:
+            self.binary = binary_path
+        else:
+            self.binary = module.get_bin_path("helm", required=False)
+            if not self.binary:
+                raise HelmError("helm not found in PATH: install Helm >= %s or set binary_path"
+                                % format_version(MIN_HELM_VERSION), kind="helm_missing")
+        self.commands = []
+        self._version = None
+
+    @property
+    def version(self):
+        """``(major, minor, patch)`` of the binary, checked against the minimum once."""
+        if self._version is None:
+            rc, out, err = self.run(version_argv(self.binary))
+            if rc != 0:
+                raise HelmError("cannot run %s version: %s" % (self.binary, last_error_line(err or out)),
+                                kind="helm_missing", stderr=err)
+            try:
+                found = parse_helm_version(out)
+            except ValueError as exc:
+                raise HelmError(str(exc), kind="helm_missing")
+            if found < MIN_HELM_VERSION:
+                raise HelmError("Helm >= %s is needed (OCI registries), %s is %s"
+                                % (format_version(MIN_HELM_VERSION), self.binary, format_version(found)),
+                                kind="helm_too_old")
+            self._version = found
+        return self._version
+
+    @property
+    def major(self):
+        return self.version[0]
+
+    def run(self, argv, data=None):
+        """Run helm; ``data`` (e.g. a password) is passed on stdin only."""
+        if not isinstance(argv, list):
+            raise TypeError("helm commands are argv lists")
+        self.commands.append(" ".join(argv))
+        return self.module.run_command(argv, data=data, environ_update={"LC_ALL": "C", "HELM_DEBUG": "false"},
+                                       use_unsafe_shell=False, expand_user_and_vars=False)
+
+    def check(self, argv, what, data=None):
+        """Run helm and raise a HelmError classified from its stderr when it fails."""
+        rc, out, err = self.run(argv, data=data)
+        if rc != 0:
+            detail = last_error_line(err) or last_error_line(out)
+            raise HelmError("%s failed: %s" % (what, detail), kind=classify_registry_error(err or out),
+                            command=" ".join(argv), stderr=err)
+        return out, err

@@ -1,0 +1,260 @@
+"""A real OCI registry for the tests: Debian's `docker-registry` (distribution 2.8) on 127.0.0.1.
+
+Two flavours, each a session fixture (one registry per pytest-xdist worker):
+
+- ``oci_registry_plain``: plain HTTP, no authentication;
+- ``oci_registry_tls``: HTTPS with a CA generated for the test session, htpasswd basic auth.
+
+``oci_registry_factory`` starts fresh ones (function scope) when a test needs an empty registry.
+Every registry exposes ``host``, ``url``, ``plain_http``, ``ca_file``, ``username``, ``password``,
+``storage_dir``, ``stop()``, ``start()``, plus ``blob_count()``/``manifest_count()`` for
+idempotence checks. The module also runs on its own for manual work:
+``python tests/publish/registry.py [--tls]`` starts one and prints how to reach it.
+"""
+import datetime
+import ipaddress
+import secrets
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+REGISTRY_BIN = "docker-registry"
+
+
+def _free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _write_ca_and_server_cert(directory):
+    """A CA and a server certificate for IP 127.0.0.1 signed by it; returns (ca, cert, key) paths."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    not_before, not_after = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=2)
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dbbat test registry CA")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name).issuer_name(ca_name)
+        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(not_before).not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                     content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False,
+                                     encipher_only=False, decipher_only=False), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(not_before).not_valid_after(not_after)
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    directory = Path(directory)
+    paths = directory / "ca.crt", directory / "server.crt", directory / "server.key"
+    paths[0].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    paths[2].chmod(0o600)
+    return tuple(str(p) for p in paths)
+
+
+class Registry:
+    """One docker-registry process; its storage survives stop()/start()."""
+
+    def __init__(self, workdir, tls=False, auth=False, username="dbbat-publisher"):
+        if not shutil.which(REGISTRY_BIN):
+            pytest.skip("docker-registry is not installed: run `make setup` (Debian package docker-registry)")
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.storage_dir = str(self.workdir / "storage")
+        self.port = _free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        self.url = f"oci://{self.host}"
+        self.plain_http = not tls
+        self.ca_file = self.cert_file = self.key_file = None
+        self.username = self.password = None
+        config = {
+            "version": 0.1,
+            "log": {"level": "error", "accesslog": {"disabled": True}},
+            "storage": {"filesystem": {"rootdirectory": self.storage_dir}, "delete": {"enabled": True}},
+            "http": {"addr": self.host, "secret": secrets.token_hex(16)},
+        }
+        if tls:
+            self.ca_file, self.cert_file, self.key_file = _write_ca_and_server_cert(self.workdir)
+            config["http"]["tls"] = {"certificate": self.cert_file, "key": self.key_file}
+        if auth:
+            self.username, self.password = username, "pw-" + secrets.token_urlsafe(18)
+            htpasswd = subprocess.run(["htpasswd", "-Bbn", self.username, self.password],
+                                      check=True, capture_output=True, text=True).stdout
+            (self.workdir / "htpasswd").write_text(htpasswd)
+            config["auth"] = {"htpasswd": {"realm": "dbbat-test", "path": str(self.workdir / "htpasswd")}}
+        self.config_file = self.workdir / "config.yml"
+        self.config_file.write_text(yaml.safe_dump(config))
+        self.log_file = self.workdir / "registry.log"
+        self._proc = None
+
+    # -- lifecycle -------------------------------------------------------------
+    def start(self, timeout=20):
+        if self._proc is not None and self._proc.poll() is None:
+            return self
+        with open(self.log_file, "ab") as log:
+            self._proc = subprocess.Popen([REGISTRY_BIN, "serve", str(self.config_file)],
+                                          stdout=log, stderr=subprocess.STDOUT,
+                                          stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"docker-registry exited ({self._proc.returncode}): "
+                                   f"{self.log_file.read_text(errors='replace')[-2000:]}")
+            if self._ready():
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"docker-registry on {self.host} not ready after {timeout}s")
+
+    def stop(self):
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None
+
+    @property
+    def running(self):
+        return self._proc is not None and self._proc.poll() is None
+
+    def _ready(self):
+        scheme = "http" if self.plain_http else "https"
+        context = None if self.plain_http else ssl.create_default_context(cafile=self.ca_file)
+        try:
+            urllib.request.urlopen(f"{scheme}://{self.host}/v2/", timeout=1, context=context)
+            return True
+        except urllib.error.HTTPError as err:
+            return err.code == 401  # up, and asking for credentials
+        except OSError:
+            return False
+
+    # -- what is stored --------------------------------------------------------
+    def _v2(self):
+        return Path(self.storage_dir) / "docker" / "registry" / "v2"
+
+    def blob_count(self):
+        """Blobs stored (config, layers, manifests), all repositories together."""
+        return sum(1 for _ in (self._v2() / "blobs").glob("sha256/*/*/data"))
+
+    def manifest_count(self):
+        """Manifest revisions linked into repositories."""
+        return sum(1 for _ in (self._v2() / "repositories").glob("**/_manifests/revisions/sha256/*/link"))
+
+    def counts(self):
+        return {"blobs": self.blob_count(), "manifests": self.manifest_count()}
+
+    def tag_digest(self, repository, tag):
+        """The manifest digest a tag points to, read from storage (None if absent)."""
+        link = self._v2() / "repositories" / repository / "_manifests" / "tags" / tag / "current" / "link"
+        return link.read_text().strip() if link.exists() else None
+
+    # -- what clients need -----------------------------------------------------
+    def helm_flags(self):
+        """TLS flags for `helm pull/push/template` against this registry (no credentials)."""
+        return ["--plain-http"] if self.plain_http else ["--ca-file", self.ca_file]
+
+    def module_args(self):
+        """Connection options of fclairamb.dbbat.helm_chart_publish for this registry."""
+        args = {"plain_http": self.plain_http}
+        if self.ca_file:
+            args["ca_file"] = self.ca_file
+        if self.username:
+            args["username"], args["password"] = self.username, self.password
+        return args
+
+
+def _started(workdir, **kwargs):
+    return Registry(workdir, **kwargs).start()
+
+
+@pytest.fixture(scope="session")
+def oci_registry_plain(tmp_path_factory):
+    """Session registry over plain HTTP, no authentication."""
+    reg = _started(tmp_path_factory.mktemp("oci-plain"))
+    yield reg
+    reg.stop()
+
+
+@pytest.fixture(scope="session")
+def oci_registry_tls(tmp_path_factory):
+    """Session registry over HTTPS (test CA in ``ca_file``) with htpasswd basic auth."""
+    reg = _started(tmp_path_factory.mktemp("oci-tls"), tls=True, auth=True)
+    yield reg
+    reg.stop()
+
+
+@pytest.fixture(scope="session", params=["plain", "tls"])
+def oci_registry(request):
+    """Each session registry flavour in turn."""
+    return request.getfixturevalue(f"oci_registry_{request.param}")
+
+
+@pytest.fixture
+def oci_registry_factory(tmp_path):
+    """Start fresh registries for one test: ``factory(tls=False, auth=False)``."""
+    started = []
+
+    def factory(tls=False, auth=False):
+        reg = _started(Path(tempfile.mkdtemp(dir=tmp_path, prefix="oci-")), tls=tls, auth=auth)
+        started.append(reg)
+        return reg
+
+    yield factory
+    for reg in started:
+        reg.stop()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Run a local OCI registry until Ctrl-C.")
+    parser.add_argument("--tls", action="store_true", help="HTTPS with a generated CA and basic auth")
+    opts = parser.parse_args()
+    reg = _started(tempfile.mkdtemp(prefix="oci-registry-"), tls=opts.tls, auth=opts.tls)
+    print(f"registry: {reg.url}  storage: {reg.storage_dir}")
+    if opts.tls:
+        print(f"ca_file: {reg.ca_file}  username: {reg.username}  password: {reg.password}")
+    try:
+        while reg.running:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        reg.stop()
