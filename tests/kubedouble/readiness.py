@@ -1,0 +1,220 @@
+"""Kubelet-like readiness: the controller that fills in workload status.
+
+A pod template is "runnable" when everything a kubelet needs before starting its containers
+exists: the service account, every Secret and ConfigMap referenced by env (secretKeyRef,
+configMapKeyRef), envFrom and volumes (secret, configMap, projected), with the referenced keys,
+unless marked optional. Deployments (with their ReplicaSets), StatefulSets, DaemonSets,
+ReplicaSets and bare Pods get the status a real cluster would show: ready when runnable, else
+not ready with a condition message naming the first missing reference. It runs after every
+write, so creating the missing Secret later makes the workload ready."""
+import copy
+import hashlib
+import json
+
+from . import resources
+from .store import now
+
+_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+R = {k: resources.by_kind(v, k) for k, v in [
+    ("Deployment", "apps/v1"), ("ReplicaSet", "apps/v1"), ("StatefulSet", "apps/v1"), ("DaemonSet", "apps/v1"),
+    ("Pod", "v1"), ("Secret", "v1"), ("ConfigMap", "v1"), ("ServiceAccount", "v1")]}
+
+
+def missing_reference(store, namespace, pod_spec):
+    """The first thing a kubelet would miss to start this pod, as its message, or None."""
+    pod_spec = pod_spec or {}
+    sa = pod_spec.get("serviceAccountName") or pod_spec.get("serviceAccount") or "default"
+    if store.get(R["ServiceAccount"], namespace, sa) is None:
+        return f'error looking up service account {namespace}/{sa}: serviceaccount "{sa}" not found'
+
+    def check(kind, name, keys, optional):
+        res = R[kind]
+        obj = store.get(res, namespace, name)
+        if obj is None:
+            return None if optional else f'{kind.lower()} "{name}" not found'
+        present = set(obj.get("data") or {}) | set(obj.get("binaryData") or {})
+        for key in keys:
+            if key not in present and not optional:
+                return f"couldn't find key {key} in {kind} {namespace}/{name}"
+        return None
+
+    containers = (pod_spec.get("initContainers") or []) + (pod_spec.get("containers") or [])
+    for c in containers:
+        for env in c.get("env") or []:
+            src = env.get("valueFrom") or {}
+            for field, kind in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
+                ref = src.get(field)
+                if ref and (msg := check(kind, ref.get("name", ""), [ref.get("key")], ref.get("optional", False))):
+                    return msg
+        for env_from in c.get("envFrom") or []:
+            for field, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
+                ref = env_from.get(field)
+                if ref and (msg := check(kind, ref.get("name", ""), [], ref.get("optional", False))):
+                    return msg
+    for vol in pod_spec.get("volumes") or []:
+        sources = [("Secret", vol["secret"].get("secretName", ""), vol["secret"])] if vol.get("secret") else []
+        if vol.get("configMap"):
+            sources.append(("ConfigMap", vol["configMap"].get("name", ""), vol["configMap"]))
+        for proj in (vol.get("projected") or {}).get("sources") or []:
+            for field, kind in (("secret", "Secret"), ("configMap", "ConfigMap")):
+                if proj.get(field):
+                    sources.append((kind, proj[field].get("name", ""), proj[field]))
+        for kind, name, src in sources:
+            keys = [i.get("key") for i in src.get("items") or []]
+            if msg := check(kind, name, keys, src.get("optional", False)):
+                return f'MountVolume.SetUp failed for volume "{vol.get("name")}" : {msg}'
+    return None
+
+
+def template_hash(template):
+    digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).digest()
+    return "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:10])
+
+
+def _conditions(old, wanted):
+    """Conditions with their timestamps kept when nothing about them changed."""
+    previous = {c.get("type"): c for c in old or []}
+    out = []
+    for ctype, status, reason, message in wanted:
+        prev = previous.get(ctype)
+        if prev and (prev.get("status"), prev.get("reason"), prev.get("message")) == (status, reason, message):
+            out.append(prev)
+        else:
+            stamp = now()
+            cond = {"type": ctype, "status": status, "reason": reason, "message": message,
+                    "lastTransitionTime": stamp}
+            out.append(cond)
+    return out
+
+
+def _set_status(store, obj, status):
+    if obj.get("status") != status:
+        store.write({**obj, "status": status}, subresource="status", reconcile=False)
+
+
+def _deployment(store, dep):
+    meta, spec = dep["metadata"], dep.get("spec") or {}
+    ns, name, replicas = meta["namespace"], meta["name"], spec.get("replicas", 1)
+    template = spec.get("template") or {}
+    phash = template_hash(template)
+    rs_name = f"{name}-{phash}"
+    owned = [rs for rs in store.list(R["ReplicaSet"], ns)[0]
+             if any(o.get("uid") == meta["uid"] and o.get("controller") for o in rs["metadata"].get("ownerReferences", []))]
+    revisions = [int(rs["metadata"].get("annotations", {}).get("deployment.kubernetes.io/revision", "0")) for rs in owned]
+    current = next((rs for rs in owned if rs["metadata"]["name"] == rs_name), None)
+    revision = current["metadata"]["annotations"]["deployment.kubernetes.io/revision"] if current \
+        else str(max(revisions, default=0) + 1)
+    labels = {**(template.get("metadata") or {}).get("labels", {}), "pod-template-hash": phash}
+    rs_template = copy.deepcopy(template)
+    rs_template.setdefault("metadata", {})["labels"] = labels
+    selector = copy.deepcopy(spec.get("selector") or {})
+    selector.setdefault("matchLabels", {})["pod-template-hash"] = phash
+    wanted = {
+        "apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": rs_name, "namespace": ns, "labels": labels,
+                     "annotations": {"deployment.kubernetes.io/revision": revision,
+                                     "deployment.kubernetes.io/desired-replicas": str(replicas),
+                                     "deployment.kubernetes.io/max-replicas": str(replicas)},
+                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name,
+                                          "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}]},
+        "spec": {"replicas": 0 if spec.get("paused") else replicas, "minReadySeconds": spec.get("minReadySeconds", 0),
+                 "selector": selector, "template": rs_template},
+    }
+    if current is None:
+        current, _ = store.write(wanted, create=True, reconcile=False)
+    else:
+        current, _ = store.write({**current, "metadata": {**current["metadata"], **wanted["metadata"]},
+                                  "spec": wanted["spec"]}, reconcile=False)
+    for rs in owned:
+        if rs["metadata"]["name"] != rs_name and rs["spec"].get("replicas"):
+            store.write({**rs, "spec": {**rs["spec"], "replicas": 0}}, reconcile=False)
+    if meta.get("annotations", {}).get("deployment.kubernetes.io/revision") != revision:
+        meta = {**meta, "annotations": {**meta.get("annotations", {}), "deployment.kubernetes.io/revision": revision}}
+        dep, _ = store.write({**dep, "metadata": meta}, reconcile=False)
+    missing = missing_reference(store, ns, template.get("spec"))
+    ready = 0 if missing or spec.get("paused") else replicas
+    available = ready >= replicas
+    status = {"observedGeneration": meta.get("generation", 1), "replicas": replicas, "updatedReplicas": replicas,
+              "readyReplicas": ready, "availableReplicas": ready}
+    if replicas - ready:
+        status["unavailableReplicas"] = replicas - ready
+    status = {k: v for k, v in status.items() if v or k == "observedGeneration"}
+    status["conditions"] = _conditions((dep.get("status") or {}).get("conditions"), [
+        ("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.") if available else
+        ("Available", "False", "MinimumReplicasUnavailable", f"Deployment does not have minimum availability. {missing}"),
+        ("Progressing", "True", "NewReplicaSetAvailable", f'ReplicaSet "{rs_name}" has successfully progressed.') if available else
+        ("Progressing", "True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.'),
+    ])
+    _set_status(store, dep, status)
+
+
+def _replicaset(store, rs):
+    spec = rs.get("spec") or {}
+    replicas = spec.get("replicas", 1)
+    missing = missing_reference(store, rs["metadata"]["namespace"], (spec.get("template") or {}).get("spec"))
+    ready = 0 if missing else replicas
+    status = {"replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": ready,
+              "availableReplicas": ready, "observedGeneration": rs["metadata"].get("generation", 1)}
+    status = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
+    if missing:
+        status["conditions"] = _conditions((rs.get("status") or {}).get("conditions"),
+                                           [("ReplicaFailure", "True", "FailedCreate", missing)])
+    _set_status(store, rs, status)
+
+
+def _statefulset(store, sts):
+    meta, spec = sts["metadata"], sts.get("spec") or {}
+    replicas = spec.get("replicas", 1)
+    missing = missing_reference(store, meta["namespace"], (spec.get("template") or {}).get("spec"))
+    ready = 0 if missing else replicas
+    revision = f'{meta["name"]}-{template_hash(spec.get("template") or {})}'
+    status = {"observedGeneration": meta.get("generation", 1), "replicas": replicas, "readyReplicas": ready,
+              "currentReplicas": replicas, "updatedReplicas": replicas, "availableReplicas": ready,
+              "currentRevision": revision, "updateRevision": revision, "collisionCount": 0}
+    status = {k: v for k, v in status.items() if v or k in ("observedGeneration", "replicas", "collisionCount")}
+    if missing:
+        status["conditions"] = _conditions((sts.get("status") or {}).get("conditions"),
+                                           [("PodsReady", "False", "ContainersNotReady", missing)])
+    _set_status(store, sts, status)
+
+
+def _daemonset(store, ds):
+    """As if the cluster had exactly one schedulable node."""
+    meta, spec = ds["metadata"], ds.get("spec") or {}
+    missing = missing_reference(store, meta["namespace"], (spec.get("template") or {}).get("spec"))
+    ready = 0 if missing else 1
+    status = {"observedGeneration": meta.get("generation", 1), "desiredNumberScheduled": 1,
+              "currentNumberScheduled": 1, "updatedNumberScheduled": 1, "numberMisscheduled": 0,
+              "numberReady": ready, "numberAvailable": ready}
+    if missing:
+        status["numberUnavailable"] = 1
+        status.pop("numberAvailable")
+    _set_status(store, ds, status)
+
+
+def _pod(store, pod):
+    missing = missing_reference(store, pod["metadata"]["namespace"], pod.get("spec"))
+    ready = "False" if missing else "True"
+    containers = [{"name": c.get("name"), "image": c.get("image"), "ready": not missing, "restartCount": 0,
+                   "state": {"waiting": {"reason": "CreateContainerConfigError", "message": missing}} if missing
+                   else {"running": {"startedAt": pod["metadata"]["creationTimestamp"]}}}
+                  for c in (pod.get("spec") or {}).get("containers") or []]
+    old = pod.get("status") or {}
+    status = {"phase": "Pending" if missing else "Running", "containerStatuses": containers,
+              "conditions": _conditions(old.get("conditions"), [
+                  ("PodScheduled", "True", None, None), ("Initialized", "True", None, None),
+                  ("ContainersReady", ready, "ContainersNotReady" if missing else None, missing),
+                  ("Ready", ready, "ContainersNotReady" if missing else None, missing)])}
+    for c in status["conditions"]:
+        for k in ("reason", "message"):
+            if c.get(k) is None:
+                c.pop(k, None)
+    _set_status(store, pod, status)
+
+
+def reconcile(store):
+    """The controller registered on the store: refresh every workload's status."""
+    for kind, fn in (("Deployment", _deployment), ("ReplicaSet", _replicaset), ("StatefulSet", _statefulset),
+                     ("DaemonSet", _daemonset), ("Pod", _pod)):
+        for obj in store.list(R[kind])[0]:
+            fn(store, obj)

@@ -1,0 +1,277 @@
+"""Validation against the official strict JSON schemas bundled by kubernetes-validate, and the
+OpenAPI v3 documents built from them (kubectl and helm read these)."""
+import functools
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import kubernetes_validate
+
+K8S_VERSION = "1.37.0"  # matches the pinned kubectl
+_DIR = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema" / f"v{K8S_VERSION}-local-strict"
+_REF = "#/$defs/"
+
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+# Kinds whose names must be DNS-1123 labels (the rest: subdomains).
+LABEL_NAMED = {"Namespace", "Service"}
+
+
+@functools.cache
+def definitions():
+    return json.loads((_DIR / "_definitions.json").read_text())["$defs"]
+
+
+@functools.cache
+def _gvk_index():
+    out = {}
+    for name, d in definitions().items():
+        for g in d.get("x-kubernetes-group-version-kind", []):
+            out[(g["group"], g["version"], g["kind"])] = name
+    return out
+
+
+def schema_for(api_version, kind):
+    """The root schema of a kind, or None if the bundled schemas do not know it."""
+    group, _, version = api_version.rpartition("/")
+    name = _gvk_index().get((group, version, kind))
+    return definitions()[name] if name else None
+
+
+def resolve(schema):
+    while schema and isinstance(schema.get("$ref"), str):
+        schema = definitions()[schema["$ref"][len(_REF):]]
+    return schema or {}
+
+
+def sub_schema(schema, key):
+    """Schema of a child: a property name for objects, an int for list items."""
+    schema = resolve(schema)
+    if isinstance(key, int):
+        return schema.get("items")
+    props = schema.get("properties")
+    if props and key in props:
+        # Keep the property-level x-kubernetes-* hints next to the resolved target.
+        return props[key]
+    ap = schema.get("additionalProperties")
+    return ap if isinstance(ap, dict) else None
+
+
+def hint(schema, name):
+    """An x-kubernetes-* hint, read on the property itself first, then on its target."""
+    if not schema:
+        return None
+    if name in schema:
+        return schema[name]
+    return resolve(schema).get(name)
+
+
+def _types(schema):
+    t = schema.get("type")
+    if t is None:
+        return None
+    return [t] if isinstance(t, str) else [x for x in t if x != "null"]
+
+
+def _is_type(value, t):
+    if t == "string":
+        return isinstance(value, str)
+    if t == "integer":
+        return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
+    if t == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if t == "boolean":
+        return isinstance(value, bool)
+    if t == "object":
+        return isinstance(value, dict)
+    if t == "array":
+        return isinstance(value, list)
+    return True
+
+
+def path_str(path):
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
+    return out
+
+
+def _walk(schema, value, path, errors):
+    schema = resolve(schema)
+    if value is None or not schema:
+        return
+    if "oneOf" in schema:
+        if not any(_matches(s, value) for s in schema["oneOf"]):
+            kinds = "/".join(t for s in schema["oneOf"] for t in (_types(resolve(s)) or []))
+            errors.append((path, "FieldValueInvalid", f"Invalid value: {json.dumps(value)}: must be of type {kinds}"))
+        return
+    types = _types(schema)
+    if types and not any(_is_type(value, t) for t in types):
+        want = types[0] if schema.get("format") not in ("int32", "int64") else schema["format"]
+        errors.append((path, "FieldValueTypeInvalid", f"Invalid value: {json.dumps(value)}: must be of type {want}"))
+        return
+    if "enum" in schema and value not in schema["enum"]:
+        supported = ", ".join(json.dumps(v) for v in schema["enum"] if v is not None)
+        errors.append((path, "FieldValueNotSupported", f"Unsupported value: {json.dumps(value)}: supported values: {supported}"))
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        for req in schema.get("required", []):
+            if value.get(req) is None:
+                errors.append((path + [req], "FieldValueRequired", "Required value"))
+        ap = schema.get("additionalProperties", True)
+        for k, v in value.items():
+            if k in props:
+                _walk(props[k], v, path + [k], errors)
+            elif isinstance(ap, dict):
+                _walk(ap, v, path + [k], errors)
+            elif ap is False:
+                errors.append((path + [k], "FieldValueInvalid", "Invalid value: unknown field"))
+    elif isinstance(value, list) and "items" in schema:
+        for i, v in enumerate(value):
+            _walk(schema["items"], v, path + [i], errors)
+
+
+def _matches(schema, value):
+    errors = []
+    _walk(schema, value, [], errors)
+    return not errors
+
+
+def validate(obj, strict=True):
+    """Return a list of (field path, reason, message) for what the real API server would refuse.
+
+    Unknown fields are refused unless strict is False (fieldValidation=Ignore), in which case they
+    are dropped from obj in place by the caller (see strip_unknown)."""
+    errors = []
+    schema = schema_for(obj.get("apiVersion", ""), obj.get("kind", ""))
+    if schema is not None:
+        _walk(schema, obj, [], errors)
+        if not strict:
+            errors = [e for e in errors if e[2] != "Invalid value: unknown field"]
+    errors += _semantic(obj)
+    return [(path_str(p), r, m) for p, r, m in errors]
+
+
+def strip_unknown(schema, value):
+    schema = resolve(schema)
+    if isinstance(value, dict) and schema.get("additionalProperties", True) is False:
+        for k in [k for k in value if k not in schema.get("properties", {})]:
+            del value[k]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            strip_unknown(sub_schema(schema, k), v)
+    elif isinstance(value, list):
+        for v in value:
+            strip_unknown(schema.get("items"), v)
+
+
+def _semantic(obj):
+    """The few checks beyond the schema that a chart or playbook commonly trips over."""
+    errors = []
+    meta = obj.get("metadata") or {}
+    name = meta.get("name")
+    kind = obj.get("kind", "")
+    if not name and not meta.get("generateName"):
+        errors.append((["metadata", "name"], "FieldValueRequired", "Required value: name or generateName is required"))
+    elif name:
+        pattern, limit = (DNS1123_LABEL, 63) if kind in LABEL_NAMED else (DNS1123_SUBDOMAIN, 253)
+        if not isinstance(name, str) or len(name) > limit or not pattern.match(name):
+            errors.append((["metadata", "name"], "FieldValueInvalid",
+                           f"Invalid value: {json.dumps(name)}: a lowercase RFC 1123 "
+                           f"{'label' if limit == 63 else 'subdomain'} must consist of lower case alphanumeric "
+                           "characters, '-' or '.', and must start and end with an alphanumeric character"))
+    for field in ("labels", "annotations"):
+        for k, v in (meta.get(field) or {}).items():
+            prefix, _, short = k.rpartition("/")
+            if not QUALIFIED_NAME.match(short) or len(short) > 63 or (prefix and not DNS1123_SUBDOMAIN.match(prefix)):
+                errors.append((["metadata", field], "FieldValueInvalid", f"Invalid value: {json.dumps(k)}: name part must consist of alphanumeric characters, '-', '_' or '.'"))
+            if field == "labels" and isinstance(v, str) and (len(v) > 63 or not LABEL_VALUE.match(v)):
+                errors.append((["metadata", "labels"], "FieldValueInvalid", f"Invalid value: {json.dumps(v)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"))
+    if kind in ("Secret", "ConfigMap"):
+        for field in ("data", "stringData", "binaryData"):
+            for k in (obj.get(field) or {}):
+                if not SECRET_KEY.match(k):
+                    errors.append(([field], "FieldValueInvalid", f"Invalid value: {json.dumps(k)}: a valid config key must consist of alphanumeric characters, '-', '_' or '.'"))
+    return errors
+
+
+# --- OpenAPI v3 -------------------------------------------------------------------------------
+
+def _to_openapi(node):
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            if k == "$ref" and isinstance(v, str):
+                out[k] = "#/components/schemas/" + v[len(_REF):]
+            elif k == "type" and isinstance(v, list):
+                types = [t for t in v if t != "null"]
+                out[k] = types[0] if len(types) == 1 else types
+            elif k == "additionalProperties" and v is False:
+                continue
+            else:
+                out[k] = _to_openapi(v)
+        return out
+    if isinstance(node, list):
+        return [_to_openapi(v) for v in node]
+    return node
+
+
+def _refs(node, acc):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "$ref" and isinstance(v, str) and v[len(_REF):] not in acc:
+                acc.add(v[len(_REF):])
+                _refs(definitions()[v[len(_REF):]], acc)
+            else:
+                _refs(v, acc)
+    elif isinstance(node, list):
+        for v in node:
+            _refs(v, acc)
+
+
+def _paths(group, version):
+    """Operations per resource path. kubectl and helm look for the PATCH operation of a kind and
+    its fieldValidation parameter to decide that the server validates (so they need not)."""
+    from . import resources
+    params = [{"name": n, "in": "query", "schema": {"type": "string"}, "uniqueItems": True}
+              for n in ("dryRun", "fieldManager", "fieldValidation", "pretty")]
+    prefix = f"/apis/{group}/{version}" if group else f"/api/{version}"
+    out = {}
+    for r in resources.CATALOGUE:
+        if (r.group, r.version) != (group, version):
+            continue
+        gvk = {"group": group, "version": version, "kind": r.kind}
+        ns = "/namespaces/{namespace}" if r.namespaced else ""
+        ok = {"200": {"description": "OK"}}
+
+        def op(action, verb):
+            return {"operationId": f"{verb}{r.kind}", "x-kubernetes-action": action,
+                    "x-kubernetes-group-version-kind": gvk, "parameters": params, "responses": ok}
+        out[f"{prefix}{ns}/{r.plural}"] = {"get": op("list", "list"), "post": op("post", "create"),
+                                         "delete": op("deletecollection", "deleteCollection")}
+        out[f"{prefix}{ns}/{r.plural}/{{name}}"] = {
+            "get": op("get", "read"), "put": op("put", "replace"), "patch": op("patch", "patch"),
+            "delete": op("delete", "delete")}
+    return out
+
+
+@functools.cache
+def openapi_v3(group, version):
+    """The OpenAPI v3 document of one group-version, as bytes, and its hash."""
+    names = {n for (g, v, _), n in _gvk_index().items() if (g, v) == (group, version)}
+    acc = set(names)
+    for n in names:
+        _refs(definitions()[n], acc)
+    schemas = {n: _to_openapi(definitions()[n]) for n in sorted(acc)}
+    if "io.k8s.apimachinery.pkg.util.intstr.IntOrString" in schemas:
+        schemas["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] = {"type": "string", "format": "int-or-string"}
+    if "io.k8s.apimachinery.pkg.api.resource.Quantity" in schemas:
+        schemas["io.k8s.apimachinery.pkg.api.resource.Quantity"] = {"type": "string", "format": "quantity"}
+    doc = {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": f"v{K8S_VERSION}"},
+           "paths": _paths(group, version), "components": {"schemas": schemas}}
+    body = json.dumps(doc).encode()
+    return body, hashlib.sha512(body).hexdigest()[:32].upper()
