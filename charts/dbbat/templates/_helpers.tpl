@@ -286,6 +286,18 @@ Cross-value checks the schema cannot express. Included once, from deployment.yam
 {{- if and .Values.config.runMode (not (has .Values.config.runMode (list "test" "demo"))) }}
 {{- fail (printf "config.runMode: %q is not one of \"\", \"test\", \"demo\"" .Values.config.runMode) }}
 {{- end }}
+{{- /* Variables the chart sets itself: overriding them would desynchronise ports or leak secrets. */}}
+{{- $managed := list "DBB_DSN" "DBB_KEY" "DBB_KEYFILE" "DB_PASSWORD" "DBB_LISTEN_PG" "DBB_LISTEN_API" "DBB_LISTEN_ORA" "DBB_LISTEN_MYSQL" "DBB_LISTEN_MONGO" "DBB_LISTEN_MSSQL" "DBB_BASE_URL" "DBB_LOG_LEVEL" "DBB_PUBLIC_URL" "DBB_RUN_MODE" }}
+{{- range $k, $_ := .Values.config.env }}
+{{- if has $k $managed }}
+{{- fail (printf "config.env.%s: this variable is set by the chart from its own value (see the chart README), not through config.env" $k) }}
+{{- end }}
+{{- end }}
+{{- range $i, $e := .Values.extraEnv }}
+{{- if has $e.name $managed }}
+{{- fail (printf "extraEnv[%d] (%s): this variable is set by the chart from its own value (see the chart README), not through extraEnv" $i $e.name) }}
+{{- end }}
+{{- end }}
 {{- $grace := int .Values.terminationGracePeriodSeconds }}
 {{- $sleep := int .Values.preStopSleepSeconds }}
 {{- if le $grace (add $sleep 30) }}
