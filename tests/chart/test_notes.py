@@ -61,3 +61,14 @@ def test_inline_key_recommends_existing_secret(helm4):
     text = notes(helm4, values={"secrets": {"encryptionKey": "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80="},
                                 "postgresql": {"external": {"host": "db"}}})
     assert "release history" in text and "secrets.existingSecret" in text
+
+
+@pytest.mark.parametrize("values_file,keys", [
+    ("minimal", ["DBB_KEY"]),
+    ("production", ["DBB_KEY", "DB_PASSWORD"]),
+    ("full", ["storage-password"]),
+])
+def test_existing_secret_keys_needed_are_listed(helm4, values_file, keys):
+    text = notes(helm4, values_file)
+    listed = re.findall(r"^  - (\S+) \(", text.split("holds the keys:", 1)[1], re.M)
+    assert listed == keys
