@@ -45,8 +45,8 @@ case "$ctx" in
         ;;
 esac
 
-log "context $ctx: throwaway PostgreSQL (molecule/resources/postgres.yml)"
-kubectl apply -f molecule/resources/postgres.yml
+log "context $ctx: throwaway PostgreSQL (molecule/resources/manifests/postgres.yml)"
+kubectl apply -f molecule/resources/manifests/postgres.yml
 kubectl -n dbbat-postgres rollout status deployment/postgres --timeout=300s
 
 log "ansible-playbook playbooks/deploy.yml -i inventories/local $*"
