@@ -47,6 +47,7 @@ def _pki():
                   .not_valid_before(start).not_valid_after(end)
                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
                   .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+                  .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
                   .sign(ca_key, hashes.SHA256()))
             key = ec.generate_private_key(ec.SECP256R1())
             cert = (x509.CertificateBuilder()
@@ -56,6 +57,9 @@ def _pki():
                     .add_extension(x509.SubjectAlternativeName([
                         x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
                     .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+                    # Python 3.13 verifies strictly (VERIFY_X509_STRICT): key identifiers are required.
+                    .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+                    .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
                     .sign(ca_key, hashes.SHA256()))
             pem = serialization.Encoding.PEM
             _PKI = (ca.public_bytes(pem), cert.public_bytes(pem),

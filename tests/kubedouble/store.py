@@ -111,9 +111,14 @@ class Store:
             meta = obj.setdefault("metadata", {})
             if res.namespaced:
                 meta.setdefault("namespace", "default")
-                if not self.namespace_exists(meta["namespace"]) and not (res.kind == "Namespace"):
+                ns = self.objects.get(("", "namespaces", "", meta["namespace"]))
+                if ns is None:
                     raise ApiError(404, "NotFound", f'namespaces "{meta["namespace"]}" not found',
                                    {"name": meta["namespace"], "kind": "namespaces"})
+                if create and "deletionTimestamp" in ns["metadata"]:
+                    raise ApiError(403, "Forbidden", f'{res.plural} "{meta.get("name", "")}" is forbidden: unable to create '
+                                   f'new content in namespace {meta["namespace"]} because it is being terminated',
+                                   {"name": meta.get("name", ""), "kind": res.plural})
             else:
                 meta.pop("namespace", None)
             if create and not meta.get("name") and meta.get("generateName"):
@@ -204,6 +209,8 @@ class Store:
                 raise not_found(res, name)
             if dry_run:
                 return copy.deepcopy(obj)
+            if res.kind == "Namespace":
+                return self._terminate(res, key, obj)
             del self.objects[key]
             for k in [k for k in self.applied if k[0] == key]:
                 del self.applied[k]
@@ -211,10 +218,6 @@ class Store:
             gone = copy.deepcopy(obj)
             gone["metadata"]["resourceVersion"] = str(self.rv)
             self._emit("DELETED", res, gone)
-            if res.kind == "Namespace":
-                for k, o in list(self.objects.items()):
-                    if k[2] == name and k in self.objects:
-                        self.delete(resources.by_kind(o["apiVersion"], o["kind"]), name, k[3], reconcile=False)
             if propagation != "Orphan":
                 uid = obj["metadata"]["uid"]
                 for k, o in list(self.objects.items()):
@@ -225,6 +228,37 @@ class Store:
             if reconcile:
                 self.reconcile()
             return gone
+
+    def _terminate(self, res, key, ns):
+        """Namespace deletion: Terminating at once, its content and then itself gone shortly after,
+        as the namespace controller does (so deleting a namespace and then one of its objects
+        works, and creating in a terminating namespace is refused)."""
+        if "deletionTimestamp" not in ns["metadata"]:
+            ns = copy.deepcopy(ns)
+            ns["metadata"]["deletionTimestamp"] = now()
+            ns["status"] = {"phase": "Terminating"}
+            self.rv = next(self._rv)
+            ns["metadata"]["resourceVersion"] = str(self.rv)
+            self.objects[key] = ns
+            self._emit("MODIFIED", res, ns)
+            timer = threading.Timer(0.3, self._purge, (res, key))
+            timer.daemon = True
+            timer.start()
+        return copy.deepcopy(ns)
+
+    def _purge(self, res, key):
+        with self.lock:
+            if self.stopped or key not in self.objects:
+                return
+            name = key[3]
+            for k, o in list(self.objects.items()):
+                if k[2] == name and k in self.objects:
+                    self.delete(resources.by_kind(o["apiVersion"], o["kind"]), name, k[3], reconcile=False)
+            ns = self.objects.pop(key)
+            self.rv = next(self._rv)
+            ns["metadata"]["resourceVersion"] = str(self.rv)
+            self._emit("DELETED", res, ns)
+            self.reconcile()
 
     def reconcile(self):
         """Run the controllers until they change nothing more."""
