@@ -75,7 +75,7 @@ options:
   force:
     description:
       - Overwrite a published version whose content differs from the chart. This moves a
-        published version: consumers that already pulled it will not get the new content.
+        published version, and consumers that already pulled it keep the old content.
     type: bool
     default: false
 notes:

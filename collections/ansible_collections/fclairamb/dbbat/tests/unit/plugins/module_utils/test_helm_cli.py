@@ -1,0 +1,261 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Florent Clairambault <florent@clairambault.fr>
+# MIT License (see https://opensource.org/licenses/MIT)
+"""Unit tests of the helm command wrapper: pure functions, no helm binary needed."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import io
+import tarfile
+
+import pytest
+
+from ansible_collections.fclairamb.dbbat.plugins.module_utils import helm_cli
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.helm_cli import (
+    HelmError,
+    chart_differences,
+    chart_files,
+    chart_ref,
+    classify_registry_error,
+    is_semver,
+    last_error_line,
+    lint_argv,
+    lint_problems,
+    login_argv,
+    package_argv,
+    parse_digest,
+    parse_helm_version,
+    parse_registry,
+    pull_argv,
+    push_argv,
+    registry_flags,
+)
+
+HELM3 = (3, 19, 0)
+HELM4 = (4, 3, 1)
+DIGEST = "sha256:" + "ab" * 32
+
+
+@pytest.mark.parametrize("output, expected", [
+    ("v3.19.0", (3, 19, 0)),
+    ("v3.19.0+g3d8990f", (3, 19, 0)),
+    ("v4.3.1", (4, 3, 1)),
+    ('version.BuildInfo{Version:"v4.3.1", GitCommit:"c0d08d0", GoVersion:"go1.27.2"}', (4, 3, 1)),
+    ('version.BuildInfo{Version:"v3.8.0", GitCommit:"d14138609"}', (3, 8, 0)),
+    ("v4.0.0-rc.1\n", (4, 0, 0)),
+])
+def test_parse_helm_version(output, expected):
+    assert parse_helm_version(output) == expected
+
+
+@pytest.mark.parametrize("output", ["", "helm: command not found", "vX.Y"])
+def test_parse_helm_version_refuses_garbage(output):
+    with pytest.raises(ValueError):
+        parse_helm_version(output)
+
+
+@pytest.mark.parametrize("version", ["0.0.0", "1.2.3", "10.20.30", "1.0.0-rc.1", "1.0.0-alpha.beta.1",
+                                     "1.0.0+build.5", "1.0.0-rc.1+sha.5114f85", "0.0.1-e2e.1"])
+def test_semver_accepts(version):
+    assert is_semver(version)
+
+
+@pytest.mark.parametrize("version", ["", "1", "1.0", "v1.0.0", "01.0.0", "1.0.0-", "1.0.0-01", "1.0.0+",
+                                     "1.0.0 ", "1.0.0_build", "latest"])
+def test_semver_refuses(version):
+    assert not is_semver(version)
+
+
+@pytest.mark.parametrize("registry, expected", [
+    ("oci://ghcr.io/fclairamb/charts", ("ghcr.io", "fclairamb/charts")),
+    ("ghcr.io/fclairamb/charts/", ("ghcr.io", "fclairamb/charts")),
+    ("oci://127.0.0.1:5000", ("127.0.0.1:5000", "")),
+    ("oci://registry.example.internal:443/a/b-c/d_e", ("registry.example.internal:443", "a/b-c/d_e")),
+])
+def test_parse_registry(registry, expected):
+    assert parse_registry(registry) == expected
+
+
+@pytest.mark.parametrize("registry", ["https://ghcr.io/charts", "oci://", "oci://ghcr.io/Charts",
+                                      "oci://bad host/charts", "oci://ghcr.io/a//b"])
+def test_parse_registry_refuses(registry):
+    with pytest.raises(ValueError):
+        parse_registry(registry)
+
+
+def test_chart_ref_uses_the_tag_helm_stores():
+    assert chart_ref("ghcr.io", "fclairamb/charts", "dbbat", "1.0.0+build.1") == \
+        "oci://ghcr.io/fclairamb/charts/dbbat:1.0.0_build.1"
+    assert chart_ref("127.0.0.1:5000", "", "dbbat", "1.0.0") == "oci://127.0.0.1:5000/dbbat:1.0.0"
+
+
+def test_login_argv_never_carries_the_password():
+    argv = login_argv("/bin/helm", HELM4, "ghcr.io", "me", ca_file="/ca.pem", registry_config="/tmp/x/reg.json")
+    assert argv == ["/bin/helm", "registry", "login", "ghcr.io", "--username", "me", "--password-stdin",
+                    "--ca-file", "/ca.pem", "--registry-config", "/tmp/x/reg.json"]
+    assert not any(arg.startswith("--password") and arg != "--password-stdin" for arg in argv)
+    assert "-p" not in argv
+
+
+@pytest.mark.parametrize("version", [HELM3, HELM4])
+def test_insecure_flag_is_named_per_command(version):
+    assert registry_flags("login", version, insecure_skip_tls_verify=True) == ["--insecure"]
+    assert registry_flags("push", version, insecure_skip_tls_verify=True) == ["--insecure-skip-tls-verify"]
+    assert registry_flags("pull", version, insecure_skip_tls_verify=True) == ["--insecure-skip-tls-verify"]
+
+
+def test_plain_http_flags_per_version():
+    assert registry_flags("login", HELM3, plain_http=True) == ["--plain-http"]
+    assert registry_flags("push", HELM4, plain_http=True) == ["--plain-http"]
+    # before 3.18, login has no --plain-http and --insecure lets it fall back to HTTP
+    assert registry_flags("login", (3, 17, 2), plain_http=True) == ["--insecure"]
+    assert registry_flags("pull", (3, 13, 0), plain_http=True) == ["--plain-http"]
+    with pytest.raises(HelmError) as err:
+        registry_flags("push", (3, 12, 3), plain_http=True)
+    assert err.value.kind == "unsupported"
+    assert "plain_http needs Helm >= 3.13.0, found 3.12.3" in err.value.message
+
+
+def test_tls_flags_need_helm_3_11_for_push_and_pull():
+    with pytest.raises(HelmError, match="needs Helm >= 3.11.0, found 3.10.0"):
+        registry_flags("pull", (3, 10, 0), ca_file="/ca.pem")
+    assert registry_flags("login", (3, 8, 0), ca_file="/ca.pem") == ["--ca-file", "/ca.pem"]
+
+
+def test_push_pull_argv():
+    tls = dict(ca_file="/ca.pem", cert_file="/c.pem", key_file="/k.pem", registry_config="/r.json")
+    assert push_argv("helm", HELM3, "/p/dbbat-1.0.0.tgz", "oci://h/charts", **tls) == [
+        "helm", "push", "/p/dbbat-1.0.0.tgz", "oci://h/charts", "--ca-file", "/ca.pem", "--cert-file", "/c.pem",
+        "--key-file", "/k.pem", "--registry-config", "/r.json"]
+    assert pull_argv("helm", HELM4, "oci://h/charts/dbbat", "1.0.0", "/d", plain_http=True) == [
+        "helm", "pull", "oci://h/charts/dbbat", "--version", "1.0.0", "--destination", "/d", "--plain-http"]
+    assert registry_flags("push", HELM4) == []
+
+
+def test_package_and_lint_argv():
+    assert package_argv("helm", "/src", "/out", "1.2.3", "9.9") == [
+        "helm", "package", "/src", "--destination", "/out", "--version", "1.2.3", "--app-version", "9.9"]
+    assert package_argv("helm", "/src", "/out") == ["helm", "package", "/src", "--destination", "/out"]
+    assert lint_argv("helm", "/out/x.tgz", values=["/v.yaml"]) == [
+        "helm", "lint", "/out/x.tgz", "--strict", "--values", "/v.yaml"]
+
+
+def test_argv_builders_return_lists_of_strings():
+    for argv in (login_argv("helm", HELM3, "h", "u"), push_argv("helm", HELM3, "a", "r"),
+                 pull_argv("helm", HELM3, "r", "1.0.0", "/d"), package_argv("helm", "/s", "/d")):
+        assert isinstance(argv, list) and all(isinstance(arg, str) for arg in argv)
+
+
+@pytest.mark.parametrize("stderr, kind", [
+    ('Error: failed to perform "FetchReference" on source: 127.0.0.1:5000/charts/x:0.1.0: not found', "not_found"),
+    ("Error: GET https://ghcr.io/v2/x/manifests/1.0.0: MANIFEST_UNKNOWN: manifest unknown", "not_found"),
+    ('Error: failed to perform "FetchReference" on source: Get "http://127.0.0.1:1/v2/x/manifests/0.1.0": '
+     "dial tcp 127.0.0.1:1: connect: connection refused", "unreachable"),
+    ('Error: Get "https://nowhere.invalid/v2/": dial tcp: lookup nowhere.invalid: no such host', "unreachable"),
+    ('Error: Get "https://127.0.0.1:5000/v2/x": tls: failed to verify certificate: x509: certificate signed by '
+     "unknown authority", "tls"),
+    ('Error: authenticating to "127.0.0.1:5000": GET "https://127.0.0.1:5000/v2/": response status code 401: '
+     "unauthorized: authentication required", "unauthorized"),
+    ('Error: GET "https://127.0.0.1:5000/v2/x/manifests/1": basic credential not found', "unauthorized"),
+    ('Error: Get "https://127.0.0.1:5000/v2/": http: server gave HTTP response to HTTPS client', "plain_http_mismatch"),
+    ('Error: authenticating to "h": GET "http://127.0.0.1:5000/v2/": response status code 400: Bad Request',
+     "https_mismatch"),
+    ("Error: something else entirely", "other"),
+])
+def test_classify_registry_error(stderr, kind):
+    assert classify_registry_error(stderr) == kind
+
+
+def test_parse_digest_from_helm3_stderr_and_helm4_stdout():
+    assert parse_digest("Pushed: h/charts/x:1.0.0\nDigest: %s\n" % DIGEST) == DIGEST
+    assert parse_digest("\nPulled: h/x:1\nDigest: %s" % DIGEST) == DIGEST
+    assert parse_digest("Pushed: h/x:1\n") is None
+
+
+def test_last_error_line_and_lint_problems():
+    assert last_error_line("WARNING: x\nError: boom\n") == "boom"
+    assert last_error_line("only line") == "only line"
+    helm4 = ("==> Linting x.tgz\n[INFO] Chart.yaml: icon is recommended\n[ERROR] templates/: x/templates/b.yaml:1:10\n"
+             "  executing \"x/templates/b.yaml\" at <.Values.a.b>:\n    nil pointer evaluating interface {}.b\n\n"
+             "[WARNING] values.yaml: odd\n")
+    assert lint_problems(helm4) == [
+        '[ERROR] templates/: x/templates/b.yaml:1:10 executing "x/templates/b.yaml" at <.Values.a.b>: '
+        "nil pointer evaluating interface {}.b",
+        "[WARNING] values.yaml: odd"]
+
+
+def _archive(files, top="mychart", mtime=0):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for path, content in files.items():
+            info = tarfile.TarInfo("%s/%s" % (top, path))
+            info.size, info.mtime = len(content), mtime
+            tar.addfile(info, io.BytesIO(content))
+    return buf.getvalue()
+
+
+FILES = {
+    "Chart.yaml": b'apiVersion: v2\nname: mychart\nversion: 1.0.0\nappVersion: "2.0"\n',
+    "values.yaml": b"a: 1\n",
+    "templates/cm.yaml": b"kind: ConfigMap\n",
+}
+
+
+def test_chart_files_ignores_archive_metadata():
+    assert chart_files(_archive(FILES, mtime=0)) == chart_files(_archive(FILES, mtime=1700000000)) == FILES
+
+
+def test_chart_files_reads_a_path(tmp_path):
+    path = tmp_path / "mychart-1.0.0.tgz"
+    path.write_bytes(_archive(FILES))
+    assert chart_files(str(path)) == FILES
+
+
+def test_same_files_have_no_differences():
+    assert chart_differences(FILES, dict(FILES)) == []
+
+
+def test_chart_yaml_is_compared_as_data():
+    reordered = dict(FILES)
+    reordered["Chart.yaml"] = b"appVersion: '2.0'\nversion: 1.0.0\nname: mychart\napiVersion: v2\n"
+    assert chart_differences(FILES, reordered) == []
+    changed = dict(FILES)
+    changed["Chart.yaml"] = FILES["Chart.yaml"].replace(b'"2.0"', b'"2.1"')
+    assert chart_differences(FILES, changed) == ["changed: Chart.yaml"]
+
+
+def test_differences_list_added_removed_changed():
+    candidate = dict(FILES)
+    candidate["templates/cm.yaml"] = b"kind: ConfigMap\ndata: {}\n"
+    candidate["templates/new.yaml"] = b"kind: Secret\n"
+    del candidate["values.yaml"]
+    assert chart_differences(FILES, candidate) == [
+        "changed: templates/cm.yaml", "added: templates/new.yaml", "removed: values.yaml"]
+
+
+def test_helm_cli_runs_argv_lists_only():
+    class Module(object):
+        def get_bin_path(self, name, required=False):
+            return "/usr/bin/helm"
+
+        def run_command(self, argv, **kwargs):
+            self.last = (argv, kwargs)
+            return 0, "v3.19.0", ""
+
+    module = Module()
+    helm = helm_cli.HelmCli(module)
+    assert helm.version == (3, 19, 0) and helm.major == 3
+    assert module.last[1]["use_unsafe_shell"] is False
+    with pytest.raises(TypeError):
+        helm.run("helm version")
+
+
+def test_helm_cli_refuses_old_helm():
+    class Module(object):
+        def run_command(self, argv, **kwargs):
+            return 0, "v3.7.2", ""
+
+    with pytest.raises(HelmError, match=r"Helm >= 3\.8\.0 is needed"):
+        helm_cli.HelmCli(Module(), "/opt/helm").version
