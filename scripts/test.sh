@@ -23,6 +23,7 @@ part() {
 
 # Each part is added here by the issue that brings it.
 part "pytest (chart, API test double, publish, deploy)" python -m pytest -n 2 tests
+part "ansible-test units" bash scripts/ansible-test-offline.sh units --venv --python 3.13
 
 printf '\n%-60s %8s  %s\n' "part" "seconds" "result"
 for i in "${!names[@]}"; do
