@@ -39,3 +39,8 @@ def test_tmp_is_a_writable_empty_dir_on_a_read_only_root(helm):
     mounts = {m["mountPath"]: m["name"] for m in r.container["volumeMounts"]}
     volumes = {v["name"]: v for v in r.pod["spec"]["volumes"]}
     assert "emptyDir" in volumes[mounts["/tmp"]]
+
+
+def test_recreate_strategy_drops_rolling_update(helm):
+    strategy = render(helm, "minimal", values={"updateStrategy": {"type": "Recreate"}}).deployment["spec"]["strategy"]
+    assert strategy == {"type": "Recreate"}
