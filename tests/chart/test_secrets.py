@@ -1,4 +1,5 @@
 """Point 1 and 2: where the storage DSN, its password and the encryption key come from."""
+import base64
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -151,3 +152,9 @@ def test_no_password_in_configmap_or_plain_env(helm, set_name):
         assert "Sup3rSecret" not in str(cm) and "user:pass" not in str(cm)
     for var in r.container["env"]:
         assert "Sup3rSecret" not in var.get("value", "") and "user:pass" not in var.get("value", "")
+
+
+@pytest.mark.parametrize("raw", [bytes(32), b"\xff" * 32, bytes(range(32)), bytes(range(200, 232))])
+def test_any_32_byte_key_is_accepted(helm, raw):
+    key = base64.b64encode(raw).decode()
+    assert render(helm, values=values(key=key, dsn=DSN)).env()["DBB_KEY"][3] == key
