@@ -127,7 +127,10 @@ def module_exits(monkeypatch, tmp_path):
 
 
 def run_module(monkeypatch, helm, expect=Exit, check_mode=False, **args):
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kwargs: helm(self, argv, **kwargs))
+    def run_command(module, argv, **kwargs):
+        return helm(module, argv, **kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
     args.setdefault("binary_path", "/usr/local/bin/helm")
     if check_mode:
         args["_ansible_check_mode"] = True
