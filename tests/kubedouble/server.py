@@ -490,6 +490,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"kind": f"{res.kind}List", "apiVersion": res.api_version,
                                     "metadata": {"resourceVersion": str(store.rv)}, "items": gone})
         gone = store.delete(res, namespace, name, propagation, dry_run)
+        if res.kind == "Namespace":  # answered with the Terminating namespace, like the real server
+            return self._send(200, gone)
         self._send(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                          "details": {"name": name, "group": res.group, "kind": res.plural,
                                      "uid": gone["metadata"]["uid"]}})

@@ -1,0 +1,94 @@
+"""Real kubectl against the double."""
+import json
+
+import pytest
+
+APP = """
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: kt
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: kt
+  labels: {app: web, tier: front}
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: IMAGE
+          ports: [{containerPort: 80}]
+          env:
+            - name: DBB_KEY
+              valueFrom: {secretKeyRef: {name: web-secrets, key: DBB_KEY}}
+"""
+
+
+def _rv(kube_api):
+    return kube_api.get("apps/v1", "Deployment", "web", "kt")["metadata"]["resourceVersion"]
+
+
+def test_kubectl_lifecycle(run, kubectl, kube_api, tmp_path):
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(APP.replace("IMAGE", "nginx:1"))
+    out = run(kubectl, "apply", "-f", manifest).stdout
+    assert "deployment.apps/web created" in out
+    rv = _rv(kube_api)
+    out = run(kubectl, "apply", "-f", manifest).stdout
+    assert "deployment.apps/web unchanged" in out and _rv(kube_api) == rv
+
+    # Not ready: the Secret is missing, so rollout status and wait time out, naming nothing false.
+    p = run(kubectl, "-n", "kt", "rollout", "status", "deploy/web", "--timeout=2s", ok=False)
+    assert "0 of 1 updated replicas are available" in p.stdout
+    run(kubectl, "-n", "kt", "wait", "--for=condition=Available", "deploy/web", "--timeout=1s", ok=False)
+    got = json.loads(run(kubectl, "-n", "kt", "get", "deploy", "web", "-o", "json").stdout)
+    assert 'secret "web-secrets" not found' in got["status"]["conditions"][0]["message"]
+
+    run(kubectl, "-n", "kt", "create", "secret", "generic", "web-secrets", "--from-literal=DBB_KEY=k")
+    assert "successfully rolled out" in run(kubectl, "-n", "kt", "rollout", "status", "deploy/web", "--timeout=10s").stdout
+    assert "condition met" in run(kubectl, "-n", "kt", "wait", "--for=condition=Available", "deploy/web", "--timeout=10s").stdout
+
+    # A new image: client-side apply patches, a second ReplicaSet appears; server-side apply is idempotent.
+    manifest.write_text(APP.replace("IMAGE", "nginx:2"))
+    assert "deployment.apps/web configured" in run(kubectl, "apply", "-f", manifest).stdout
+    assert len(kube_api.list("apps/v1", "ReplicaSet", "kt", "app=web")) == 2
+    run(kubectl, "apply", "--server-side", "--force-conflicts", "-f", manifest)
+    rv = _rv(kube_api)
+    run(kubectl, "apply", "--server-side", "--force-conflicts", "-f", manifest)
+    assert _rv(kube_api) == rv
+    assert kube_api.get("apps/v1", "Deployment", "web", "kt")["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:2"
+
+    # Label selectors, scale, delete.
+    names = run(kubectl, "-n", "kt", "get", "deploy", "-l", "tier in (front,back),app", "-o", "name").stdout.split()
+    assert names == ["deployment.apps/web"]
+    assert run(kubectl, "-n", "kt", "get", "deploy", "-l", "tier!=front", "-o", "name").stdout.strip() == ""
+    run(kubectl, "-n", "kt", "scale", "deploy/web", "--replicas=3")
+    assert kube_api.get("apps/v1", "Deployment", "web", "kt")["status"]["readyReplicas"] == 3
+    run(kubectl, "delete", "-f", manifest, "--timeout=20s")
+    assert kube_api.get("apps/v1", "Deployment", "web", "kt") is None
+    assert kube_api.get("v1", "Namespace", "kt") is None
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda m: m.replace("containerPort: 80", "containerPort: eighty"), "spec.template.spec.containers[0].ports[0].containerPort"),
+    (lambda m: m.replace("  selector:", "  replicaz: 2\n  selector:"), "spec.replicaz"),
+])
+def test_kubectl_invalid_manifest_names_the_field(run, kubectl, kube_api, tmp_path, edit, field):
+    manifest = tmp_path / "bad.yaml"
+    manifest.write_text(edit(APP.replace("IMAGE", "nginx:1")))
+    p = run(kubectl, "apply", "-f", manifest, ok=False)
+    assert field in p.stderr
+    assert kube_api.get("apps/v1", "Deployment", "web", "kt") is None
+
+
+def test_kubectl_bad_token_is_refused(run, kubectl):
+    p = run(kubectl, "get", "ns", "--token=wrong", ok=False)
+    assert "Unauthorized" in p.stderr or "provide credentials" in p.stderr
