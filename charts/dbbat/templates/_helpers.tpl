@@ -113,14 +113,6 @@ The PostgreSQL and API listeners are always on.
 {{- toJson (dict "listeners" $out) }}
 {{- end }}
 
-{{- define "dbbat.apiPort" -}}
-{{- include "dbbat.port" (list "config.listenApi" .Values.config.listenApi) }}
-{{- end }}
-
-{{- define "dbbat.pgPort" -}}
-{{- include "dbbat.port" (list "config.listenPg" .Values.config.listenPg) }}
-{{- end }}
-
 {{/*
 Storage DSN and secrets: one place decides where each value comes from.
 "dbbat.dsnSource" returns one of:
