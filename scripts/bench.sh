@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every benchmark of the project in turn. Benchmarks print figures; they assert nothing on time.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export PATH="$ROOT/.tools/bin:$ROOT/.venv/bin:$PATH"
+export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
+
+bench() {
+    printf '\n\033[1;34m==> %s\033[0m\n' "$1"; shift
+    "$@"
+}
+
+# One line per benchmark, added by the issue that brings it.
+bench "publish (helm_chart_publish vs bare helm push)" python benchmarks/publish.py
