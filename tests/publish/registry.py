@@ -8,11 +8,16 @@ Two flavours, each a session fixture (one registry per pytest-xdist worker):
 ``oci_registry_factory`` starts fresh ones (function scope) when a test needs an empty registry.
 Every registry exposes ``host``, ``url``, ``plain_http``, ``ca_file``, ``username``, ``password``,
 ``storage_dir``, ``stop()``, ``start()``, plus ``blob_count()``/``manifest_count()`` for
-idempotence checks. The module also runs on its own for manual work:
+idempotence checks.
+
+``publish_with_module()`` publishes a chart with fclairamb.dbbat.helm_chart_publish through a
+real ansible-playbook run, and the session fixture ``published_dbbat_chart`` uses it to put
+charts/dbbat into the TLS registry (for the deploy tests). The module also runs on its own for manual work:
 ``python tests/publish/registry.py [--tls]`` starts one and prints how to reach it.
 """
 import datetime
 import ipaddress
+import json
 import secrets
 import shutil
 import socket
@@ -198,6 +203,62 @@ class Registry:
         if self.username:
             args["username"], args["password"] = self.username, self.password
         return args
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def publish_with_module(registry, chart_dir, env, workdir, version=None, app_version=None, repository="charts",
+                        binary_path=None):
+    """Publish ``chart_dir`` to ``registry`` with fclairamb.dbbat.helm_chart_publish; returns the module result.
+
+    ``env`` is the environment of ansible-playbook (the ``tool_env`` fixture); the registry
+    password reaches the module through an environment variable, never the playbook file.
+    """
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    args = {"chart_path": str(chart_dir), "registry": "%s/%s" % (registry.url, repository),
+            "plain_http": registry.plain_http}
+    for key, value in (("version", version), ("app_version", app_version), ("binary_path", binary_path),
+                       ("ca_file", registry.ca_file), ("username", registry.username)):
+        if value:
+            args[key] = value
+    if registry.password:
+        args["password"] = "{{ lookup('ansible.builtin.env', 'PUBLISH_REGISTRY_PASSWORD') }}"
+    results = workdir / "publish-result.json"
+    play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
+             "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+             "tasks": [{"fclairamb.dbbat.helm_chart_publish": args, "register": "published"},
+                       {"ansible.builtin.copy": {"content": "{{ published | to_json }}", "dest": str(results),
+                                                 "mode": "0600"}}]}]
+    playbook = workdir / "publish.yml"
+    playbook.write_text(yaml.safe_dump(play, sort_keys=False))
+    run_env = dict(env, PUBLISH_REGISTRY_PASSWORD=registry.password or "",
+                   XDG_CONFIG_HOME=str(workdir / "xdg-config"), XDG_CACHE_HOME=str(workdir / "xdg-cache"))
+    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", str(playbook)], cwd=ROOT, env=run_env,
+                          capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError("publishing %s with helm_chart_publish failed:\n%s%s" % (chart_dir, proc.stdout,
+                                                                                    proc.stderr))
+    return json.loads(results.read_text())
+
+
+class PublishedChart:
+    """A chart version published by the module: ``ref`` (without version), ``version``, ``registry``."""
+
+    def __init__(self, ref, version, registry, digest):
+        self.ref, self.version, self.registry, self.digest = ref, version, registry, digest
+
+
+@pytest.fixture(scope="session")
+def published_dbbat_chart(oci_registry_tls, tool_env, tmp_path_factory):
+    """charts/dbbat at its Chart.yaml version, published by helm_chart_publish to the TLS registry."""
+    chart_dir = ROOT / "charts" / "dbbat"
+    if not (chart_dir / "Chart.yaml").exists():
+        pytest.skip("charts/dbbat is not there yet")
+    result = publish_with_module(oci_registry_tls, chart_dir, tool_env, tmp_path_factory.mktemp("publish-dbbat"))
+    return PublishedChart(ref="%s/charts/dbbat" % oci_registry_tls.url, version=result["version"],
+                          registry=oci_registry_tls, digest=result["digest"])
 
 
 def _started(workdir, **kwargs):

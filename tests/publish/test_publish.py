@@ -300,3 +300,12 @@ def test_publish_playbook_publishes_dbbat_chart(oci_registry_plain, helm, tool_e
     # the chart in the checkout is untouched
     assert yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())["version"] != "0.0.1-e2e.1"
     runner.assert_clean()
+
+
+def test_published_dbbat_chart_fixture(published_dbbat_chart):
+    """The shared fixture (used by the deploy tests) really published charts/dbbat with the module."""
+    chart = published_dbbat_chart
+    reg = chart.registry
+    assert chart.ref == "%s/charts/dbbat" % reg.url
+    assert chart.version == yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())["version"]
+    assert chart.digest and reg.tag_digest("charts/dbbat", chart.version.replace("+", "_")) == chart.digest
