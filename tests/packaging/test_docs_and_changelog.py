@@ -1,0 +1,38 @@
+"""The collection's reference pages and changelog are generated, and what is committed is what
+the generators produce from the current specs and fragments (regenerate with
+scripts/build-docs.sh and `antsibull-changelog release|generate`)."""
+import shutil
+
+import yaml
+
+from tests.conftest import ROOT
+
+from .conftest import COLLECTION_DIR, GALAXY, VENV_BIN, run
+
+
+def test_docs_are_generated_from_the_module_and_role_specs(tmp_path, tool_env):
+    proc = run(["bash", ROOT / "scripts" / "build-docs.sh", tmp_path / "docs"], env=tool_env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    fresh = {p.name: p.read_text() for p in (tmp_path / "docs").glob("*.rst")}
+    committed = {p.name: p.read_text() for p in (COLLECTION_DIR / "docs").glob("*.rst")}
+    assert {"index.rst", "deploy_role.rst", "helm_chart_publish_module.rst"} <= set(fresh)
+    assert set(committed) == set(fresh), "docs/ pages differ from the plugins and roles: run scripts/build-docs.sh"
+    for name, text in fresh.items():
+        assert committed[name] == text, f"docs/{name} is out of date: run scripts/build-docs.sh"
+
+
+def test_changelog_rst_is_generated_from_changelog_yaml(tmp_path, tool_env):
+    copy = tmp_path / "ansible_collections" / "fclairamb" / "dbbat"
+    shutil.copytree(COLLECTION_DIR, copy, ignore=shutil.ignore_patterns("output", "__pycache__", ".pytest_cache"))
+    env = dict(tool_env, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"))
+    proc = run([VENV_BIN / "antsibull-changelog", "generate"], env=env, cwd=copy)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (copy / "CHANGELOG.rst").read_text() == (COLLECTION_DIR / "CHANGELOG.rst").read_text(), \
+        "CHANGELOG.rst is out of date: run antsibull-changelog generate"
+
+
+def test_the_collection_version_is_released_in_the_changelog():
+    changes = yaml.safe_load((COLLECTION_DIR / "changelogs" / "changelog.yaml").read_text())
+    assert GALAXY["version"] in changes["releases"], \
+        f"galaxy.yml says {GALAXY['version']}: run antsibull-changelog release"
+    assert f"v{GALAXY['version']}" in (COLLECTION_DIR / "CHANGELOG.rst").read_text()

@@ -1,0 +1,39 @@
+"""Galaxy's import checks (the galaxy-importer package) on the built artifact, run locally
+without containers (files/galaxy-importer.cfg). galaxy-importer lives in its own virtual
+environment (scripts/setup-galaxy-importer.sh, idempotent)."""
+import json
+
+from tests.conftest import ROOT
+
+from .conftest import COLLECTION_DIR, run
+
+HERE = ROOT / "tests" / "packaging"
+IMPORTER_PYTHON = ROOT / ".venv-galaxy-importer" / "bin" / "python"
+
+
+def test_galaxy_importer_accepts_the_artifact(artifact, tmp_path, tool_env):
+    setup = run(["bash", ROOT / "scripts" / "setup-galaxy-importer.sh"], env=tool_env)
+    assert setup.returncode == 0, setup.stderr
+    env = {k: v for k, v in tool_env.items() if not k.startswith("ANSIBLE_")}
+    env.update(GALAXY_IMPORTER_CONFIG=str(HERE / "files" / "galaxy-importer.cfg"), HOME=str(tmp_path),
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), TMPDIR=str(tmp_path))
+    env["PATH"] = f"{IMPORTER_PYTHON.parent}:{env['PATH']}"
+    proc = run([IMPORTER_PYTHON, "-m", "galaxy_importer.main", "--print-result", artifact], env=env, cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert "Importer processing completed successfully" in out, out[-4000:]
+    # Galaxy points out sanity ignores; the collection has exactly one, with its reason.
+    ignores = (COLLECTION_DIR / "tests" / "sanity" / "ignore-2.21.txt").read_text().splitlines()
+    assert ignores == ["plugins/modules/helm_chart_publish.py validate-modules:missing-gplv3-license"
+                       " # the collection is MIT licensed (galaxy.yml, LICENSE)"], ignores
+    expected = "WARNING: Ignore files skip ansible-test sanity tests, found ignore-2.21.txt with 1 statement(s)"
+    problems = [line for line in out.splitlines() if line.startswith(("ERROR", "WARNING")) and line != expected]
+    assert not problems, "\n".join(problems)
+
+    result = json.loads(out[out.index("{"):out.rindex("}") + 1])
+    contents = {(c["content_type"], c["name"]) for c in result["contents"]}
+    assert ("module", "helm_chart_publish") in contents
+    assert ("role", "deploy") in contents
+    assert result["docs_blob"]["collection_readme"]["html"], "README not rendered"
+    assert result["docs_blob"]["contents"], "no plugin or role documentation"
+    assert result["requires_ansible"]
