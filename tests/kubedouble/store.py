@@ -7,6 +7,7 @@ import base64
 import copy
 import datetime
 import itertools
+import json
 import random
 import string
 import threading
@@ -146,6 +147,8 @@ class Store:
                                {"name": meta["name"], "group": res.group, "kind": res.plural})
             self._normalise(res, obj, old, subresource)
             meta = obj["metadata"]
+            if old is not None:
+                _check_immutable(res, old, obj)
             if old is not None and _strip_volatile(old) == _strip_volatile(obj):
                 return copy.deepcopy(old), False
             if old is not None and res.kind not in _NO_GENERATION and \
@@ -279,6 +282,41 @@ class Store:
     def next_cluster_ip(self):
         n = next(self._ips)
         return f"10.96.{n // 250}.{n % 250 + 1}"
+
+
+# StatefulSet spec fields an update may change; the rest is forbidden, like the real validation.
+_STS_MUTABLE = {"replicas", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy",
+                "minReadySeconds", "ordinals", "revisionHistoryLimit"}
+
+
+def _check_immutable(res, old, new):
+    """The update rules that most often bite a chart upgrade on a real cluster."""
+    errors = []
+    old_spec, new_spec = old.get("spec") or {}, new.get("spec") or {}
+    if res.kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet") \
+            and old_spec.get("selector") != new_spec.get("selector"):
+        errors.append(("spec.selector", f"Invalid value: {json.dumps(new_spec.get('selector'))}: field is immutable"))
+    if res.kind == "StatefulSet":
+        changed = sorted(k for k in set(old_spec) | set(new_spec)
+                         if k not in _STS_MUTABLE and k != "selector" and old_spec.get(k) != new_spec.get(k))
+        if changed:
+            errors.append(("spec", "Forbidden: updates to statefulset spec for fields other than 'replicas', "
+                           "'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' "
+                           f"and 'minReadySeconds' are forbidden (changed: {', '.join(changed)})"))
+    if res.kind == "Job" and old_spec.get("template") != new_spec.get("template"):
+        errors.append(("spec.template", "Invalid value: field is immutable"))
+    if res.kind in ("Secret", "ConfigMap") and old.get("immutable"):
+        for field in ("data", "binaryData", "immutable"):
+            if old.get(field) != new.get(field):
+                errors.append((field, "Forbidden: field is immutable when `immutable` is set"))
+    if res.kind == "Service" and old_spec.get("clusterIP") not in (None, new_spec.get("clusterIP")):
+        errors.append(("spec.clusterIP", "Invalid value: field is immutable"))
+    if errors:
+        name = new["metadata"]["name"]
+        raise ApiError(422, "Invalid", f'{res.kind}{"." + res.group if res.group else ""} "{name}" is invalid: ['
+                       + ", ".join(f"{f}: {m}" for f, m in errors) + "]",
+                       {"name": name, "group": res.group, "kind": res.kind,
+                        "causes": [{"reason": "FieldValueInvalid", "message": m, "field": f} for f, m in errors]})
 
 
 def _defaults(kind, obj, store, old):

@@ -318,3 +318,17 @@ def test_standalone_interface(tmp_path, monkeypatch):
         assert requests.get(api.url + "/api", headers={"Authorization": "Bearer t0k"}, verify=api.ca_file, timeout=5).ok
     finally:
         api.stop()
+
+
+def test_immutable_fields(http):
+    http.post(DEPLOYS, json=deployment())
+    dep = http.get(DEPLOYS + "/web").json()
+    dep["spec"]["selector"]["matchLabels"]["extra"] = "x"
+    dep["spec"]["template"]["metadata"]["labels"]["extra"] = "x"
+    r = http.put(DEPLOYS + "/web", json=dep)
+    assert r.status_code == 422 and r.json()["details"]["causes"][0]["field"] == "spec.selector"
+    frozen = {**secret("frozen", a="1"), "immutable": True}
+    http.post(SECRETS, json=frozen)
+    r = http.patch(SECRETS + "/frozen", data=json.dumps({"data": {"a": "Mg=="}}),
+                   headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status_code == 422 and "immutable" in r.json()["message"]
