@@ -82,6 +82,8 @@ notes:
   - Supports check mode. It packages and lints the chart and, when the registry can be read,
     checks whether the version is already published with the same content, then reports
     the reference and whether it would push (RV(ignore:changed)). It pushes nothing.
+    When the registry cannot be read in check mode (unreachable, TLS, credentials), the module
+    warns with the cause, reports that it would push, and sets RV(registry_checked=false).
   - The password is never part of a command line. Use C(no_log) on tasks that template it from
     variables anyway, as for any secret.
 seealso:
@@ -180,6 +182,13 @@ differences:
   type: list
   elements: str
   sample: ["changed: templates/deployment.yaml"]
+registry_checked:
+  description:
+    - Whether the registry was read to tell if the version is already published. Only false in
+      check mode when the registry could not be reached or read (a warning says why).
+  returned: always
+  type: bool
+  sample: true
 helm_version:
   description: Version of the helm binary used.
   returned: always
@@ -255,13 +264,22 @@ def registry_error_message(kind, host, detail, username=None):
     return "registry %s: %s" % (host, detail)
 
 
+class RegistryUnreadable(Exception):
+    """The registry could not be logged in to or read; ``message`` says why and what to set."""
+
+    def __init__(self, message):
+        super(RegistryUnreadable, self).__init__(message)
+        self.message = message
+
+
 class ChartPublisher(object):
     """One publish: validate, package, lint, compare with the registry, push."""
 
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.result = {"changed": False, "pushed": False, "digest": None, "differences": [], "commands": []}
+        self.result = {"changed": False, "pushed": False, "digest": None, "differences": [], "commands": [],
+                       "registry_checked": False}
         self.helm = None
 
     # -- helpers -----------------------------------------------------------------
@@ -387,7 +405,7 @@ class ChartPublisher(object):
         try:
             self.helm.check(argv, "helm registry login", data=self.params["password"])
         except HelmError as exc:
-            self.fail(self.registry_failure(exc))
+            raise RegistryUnreadable(self.registry_failure(exc))
         return config
 
     def published(self, workdir, registry_config):
@@ -402,8 +420,8 @@ class ChartPublisher(object):
             if kind == "not_found":
                 return None, None
             detail = last_error_line(err) or last_error_line(out)
-            self.fail(registry_error_message(kind, self.host, "checking %s: %s" % (self.ref, detail),
-                                             self.params["username"]))
+            raise RegistryUnreadable(registry_error_message(kind, self.host, "checking %s: %s" % (self.ref, detail),
+                                                            self.params["username"]))
         archive = self.single_archive(destination, "helm pull %s" % self.ref)
         try:
             files = chart_files(archive)
@@ -429,8 +447,16 @@ class ChartPublisher(object):
 
     def publish(self, workdir):
         archive = self.build(workdir)
-        registry_config = self.login(workdir)
-        published_files, published_digest = self.published(workdir, registry_config)
+        registry_config, published_files, published_digest = None, None, None
+        try:
+            registry_config = self.login(workdir)
+            published_files, published_digest = self.published(workdir, registry_config)
+            self.result["registry_checked"] = True
+        except RegistryUnreadable as exc:
+            if not self.module.check_mode:
+                self.fail(exc.message)
+            # A plan without registry access (e.g. no credentials here) still says what it would push.
+            self.module.warn("check mode: cannot tell whether %s is already published: %s" % (self.ref, exc.message))
         if published_files is not None:
             differences = chart_differences(published_files, chart_files(archive))
             self.result["differences"] = differences

@@ -85,6 +85,9 @@ class FakeHelm(object):
             app_version = argv[argv.index("--app-version") + 1] if "--app-version" in argv else "1.0"
             write_archive(os.path.join(dest, "mychart-%s.tgz" % version), self.chart_dir, version, app_version)
             return 0, "Successfully packaged chart", ""
+        if command == "dependency":
+            self.dependency_dir = argv[3]
+            return 0, "Saving 0 charts", ""
         if command == "lint":
             return 0, "1 chart(s) linted, 0 chart(s) failed", ""
         if command == "registry":
@@ -153,7 +156,7 @@ def test_first_publish_pushes_with_a_private_registry_config(monkeypatch, chart)
     helm = FakeHelm(chart)
     result = run_module(monkeypatch, helm, chart_path=chart, registry="oci://ghcr.io/fclairamb/charts",
                         version="1.2.3", app_version="4.5.6", username="me", password=PASSWORD)
-    assert result["changed"] is True and result["pushed"] is True
+    assert result["changed"] is True and result["pushed"] is True and result["registry_checked"] is True
     assert result["ref"] == "oci://ghcr.io/fclairamb/charts/mychart:1.2.3"
     assert result["digest"] == DIGEST_NEW
     assert result["version"] == "1.2.3" and result["app_version"] == "4.5.6"
@@ -262,3 +265,28 @@ def test_registry_errors_get_their_own_message(monkeypatch, chart):
     result = run_module(monkeypatch, helm, expect=Fail, chart_path=chart, registry="oci://h/c")
     assert result["msg"].startswith("TLS verification of registry h failed")
     assert helm.commands("push") == []
+
+
+def test_check_mode_without_registry_access_warns_and_plans_a_push(monkeypatch, chart):
+    helm = FakeHelm(chart, pull_error='Error: failed to perform "FetchReference" on source: Get "https://h/v2/": '
+                                      "dial tcp 10.0.0.1:443: connect: connection refused")
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
+    result = run_module(monkeypatch, helm, check_mode=True, chart_path=chart, registry="oci://h/c")
+    assert result["changed"] is True and result["pushed"] is False and result["registry_checked"] is False
+    assert warnings == ["check mode: cannot tell whether oci://h/c/mychart:0.1.0 is already published: "
+                        "registry h is unreachable (checking oci://h/c/mychart:0.1.0: failed to perform "
+                        '"FetchReference" on source: Get "https://h/v2/": dial tcp 10.0.0.1:443: connect: '
+                        "connection refused): check the registry host and port and that it is up"]
+    assert helm.commands("push") == []
+
+
+def test_dependency_update_works_on_a_private_copy(monkeypatch, chart, tmp_path):
+    helm = FakeHelm(chart)
+    result = run_module(monkeypatch, helm, chart_path=chart, registry="oci://h/c", dependency_update=True)
+    assert result["pushed"] is True
+    copy = helm.dependency_dir
+    assert copy != chart and copy.startswith(str(tmp_path)) and os.path.basename(copy) == "mychart"
+    assert helm.commands("package")[0][2] == copy
+    assert not os.path.exists(copy)
+    assert sorted(os.listdir(chart)) == ["Chart.yaml", "templates", "values.yaml"]
