@@ -107,8 +107,8 @@ def copy_chart(tmp_path, name, greeting=None):
     return dest
 
 
-def helm_render(helm_bin, registry, ref, version, workdir, env):
-    """``helm template`` straight from the registry, logging in into a private config if needed."""
+def helm_render(helm_bin, registry, ref, version, workdir, env, command="template", args=("rel",)):
+    """``helm template`` (or ``helm show ...``) straight from the registry, with a private login if needed."""
     argv_extra = registry.helm_flags()
     if registry.username:
         config = str(Path(workdir) / "render-registry.json")
@@ -116,10 +116,12 @@ def helm_render(helm_bin, registry, ref, version, workdir, env):
                  "--registry-config", config] + (["--ca-file", registry.ca_file] if registry.ca_file else [])
         subprocess.run(login, input=registry.password, text=True, check=True, capture_output=True, env=env)
         argv_extra += ["--registry-config", config]
-    proc = subprocess.run([helm_bin, "template", "rel", ref, "--version", version] + argv_extra,
+    proc = subprocess.run([helm_bin, command, *args, ref, "--version", version] + argv_extra,
                           capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
-    return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+    # Helm 4 prints Pulled:/Digest: lines on stdout ahead of the output
+    output = "\n".join(line for line in proc.stdout.splitlines() if not line.startswith(("Pulled:", "Digest:")))
+    return [doc for doc in yaml.safe_load_all(output) if doc]
 
 
 def _helm_name(helm_bin):
@@ -277,25 +279,30 @@ def test_module_documentation_renders(tool_env):
 
 @pytest.mark.skipif(not (CHART_DIR / "Chart.yaml").exists(),
                     reason="charts/dbbat is not there yet (written by the chart issue)")
-def test_publish_playbook_publishes_dbbat_chart(oci_registry_plain, helm, tool_env, tmp_path):
-    """playbooks/publish.yml publishes charts/dbbat end to end; a second run is a no-op."""
-    reg = oci_registry_plain
+def test_publish_playbook_publishes_dbbat_chart(oci_registry_tls, helm, tool_env, tmp_path):
+    """playbooks/publish.yml publishes charts/dbbat end to end with credentials from the environment;
+    a second run is a no-op and never shows the password; bad input is refused naming the variable."""
+    reg = oci_registry_tls
     runner = Runner(tool_env, tmp_path, reg)
+    runner.env.update(HELM_REGISTRY_USERNAME=reg.username, HELM_REGISTRY_PASSWORD=reg.password)
     extra = ["-e", "dbbat_publish_registry=%s" % reg.host, "-e", "dbbat_publish_repository=e2e/charts",
-             "-e", "dbbat_publish_version=0.0.1-e2e.1", "-e", "dbbat_publish_app_version=0.25.2",
-             "-e", "dbbat_publish_plain_http=true"]
+             "-e", "dbbat_publish_version=v0.0.1-e2e.1", "-e", "dbbat_publish_app_version=0.25.2",
+             "-e", "dbbat_publish_ca_file=%s" % reg.ca_file, "-e", "dbbat_publish_helm_binary=%s" % helm]
     playbook = ROOT / "playbooks" / "publish.yml"
     first = runner.ansible_playbook(playbook, extra_args=extra)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "changed=1" in first.stdout
-    second = runner.ansible_playbook(playbook, extra_args=extra)
+    second = runner.ansible_playbook(playbook, verbosity=3, extra_args=extra)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "changed=0" in second.stdout
-    shown = subprocess.run([helm, "show", "chart", "%s/e2e/charts/dbbat" % reg.url, "--version", "0.0.1-e2e.1",
-                            "--plain-http"], capture_output=True, text=True, env=runner.env)
-    assert shown.returncode == 0, shown.stderr
-    meta = next(doc for doc in yaml.safe_load_all("\n".join(
-        line for line in shown.stdout.splitlines() if not line.startswith(("Pulled:", "Digest:")))) if doc)
+    assert "already published with the same content" in " ".join(second.stdout.split())
+    assert reg.password not in second.stdout + second.stderr
+    bad = runner.ansible_playbook(playbook, extra_args=extra + ["-e", "dbbat_publish_version=1.0"])
+    assert bad.returncode != 0
+    assert "dbbat_publish_version: must be a SemVer 2 version" in " ".join(bad.stdout.split())
+    docs = helm_render(helm, reg, "%s/e2e/charts/dbbat" % reg.url, "0.0.1-e2e.1", tmp_path, runner.env,
+                       command="show", args=["chart"])
+    (meta,) = docs
     assert meta["name"] == "dbbat" and meta["version"] == "0.0.1-e2e.1" and str(meta["appVersion"]) == "0.25.2"
     # the chart in the checkout is untouched
     assert yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())["version"] != "0.0.1-e2e.1"
