@@ -100,7 +100,15 @@ def path_str(path):
     return out
 
 
+QUANTITY = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+|E[+-]?\d+|[numkMGTPE]|[KMGTPE]i)?$")
+
+
 def _walk(schema, value, path, errors):
+    if schema and str(schema.get("$ref", "")).endswith(".api.resource.Quantity"):
+        if isinstance(value, str) and not QUANTITY.match(value):
+            errors.append((path, "FieldValueInvalid", f"Invalid value: {json.dumps(value)}: quantities must match the regular expression "
+                           "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"))
+        return
     schema = resolve(schema)
     if value is None or not schema:
         return
@@ -191,11 +199,87 @@ def _semantic(obj):
                 errors.append((["metadata", field], "FieldValueInvalid", f"Invalid value: {json.dumps(k)}: name part must consist of alphanumeric characters, '-', '_' or '.'"))
             if field == "labels" and isinstance(v, str) and (len(v) > 63 or not LABEL_VALUE.match(v)):
                 errors.append((["metadata", "labels"], "FieldValueInvalid", f"Invalid value: {json.dumps(v)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"))
+    for prefix, pod_spec in _pod_specs(obj):
+        errors += _pod_spec_errors(prefix, pod_spec)
+    if kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"):
+        spec = obj.get("spec") or {}
+        match = (spec.get("selector") or {}).get("matchLabels") or {}
+        labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        if any(labels.get(k) != v for k, v in match.items()) or not (spec.get("selector") or {}):
+            errors.append((["spec", "template", "metadata", "labels"], "FieldValueInvalid",
+                           f"Invalid value: {json.dumps(labels)}: `selector` does not match template `labels`"))
+    if kind == "Service":
+        ports = (obj.get("spec") or {}).get("ports") or []
+        for i, port in enumerate(ports):
+            if len(ports) > 1 and not port.get("name"):
+                errors.append((["spec", "ports", i, "name"], "FieldValueRequired", "Required value"))
+            if not isinstance(port.get("port"), int) or not 0 < port["port"] < 65536:
+                errors.append((["spec", "ports", i, "port"], "FieldValueInvalid", f"Invalid value: {json.dumps(port.get('port'))}: must be between 1 and 65535, inclusive"))
+            target = port.get("targetPort")
+            if isinstance(target, str) and not _svc_name(target):
+                errors.append((["spec", "ports", i, "targetPort"], "FieldValueInvalid", f"Invalid value: {json.dumps(target)}: must be no more than 15 characters, contain only lowercase alphanumerics and '-', and at least one letter"))
     if kind in ("Secret", "ConfigMap"):
         for field in ("data", "stringData", "binaryData"):
             for k in (obj.get(field) or {}):
                 if not SECRET_KEY.match(k):
                     errors.append(([field], "FieldValueInvalid", f"Invalid value: {json.dumps(k)}: a valid config key must consist of alphanumeric characters, '-', '_' or '.'"))
+    return errors
+
+
+def _svc_name(name):
+    """IANA_SVC_NAME: what a named port may be called."""
+    return 0 < len(name) <= 15 and re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", name) is not None \
+        and "--" not in name and re.search(r"[a-z]", name) is not None
+
+
+def _pod_specs(obj):
+    kind, spec = obj.get("kind"), obj.get("spec")
+    if not isinstance(spec, dict):
+        return []
+    if kind == "Pod":
+        return [(["spec"], spec)]
+    if kind == "CronJob":
+        tpl = (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get("spec")
+        return [(["spec", "jobTemplate", "spec", "template", "spec"], tpl)] if isinstance(tpl, dict) else []
+    tpl = (spec.get("template") or {}).get("spec") if isinstance(spec.get("template"), dict) else None
+    return [(["spec", "template", "spec"], tpl)] if kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job") and isinstance(tpl, dict) else []
+
+
+def _pod_spec_errors(prefix, pod_spec):
+    """Checks the real API server makes on pod specs that a chart most often gets wrong."""
+    errors = []
+    volumes = set()
+    for i, vol in enumerate(pod_spec.get("volumes") or []):
+        name = vol.get("name") or ""
+        if not DNS1123_LABEL.match(name) or name in volumes:
+            errors.append((prefix + ["volumes", i, "name"], "FieldValueInvalid", f"Invalid value: {json.dumps(name)}: must be a unique DNS label"))
+        volumes.add(name)
+    for field in ("initContainers", "containers"):
+        names = set()
+        for i, c in enumerate(pod_spec.get(field) or []):
+            if not isinstance(c, dict):
+                continue
+            path = prefix + [field, i]
+            name = c.get("name") or ""
+            if name and (not DNS1123_LABEL.match(name) or name in names):
+                errors.append((path + ["name"], "FieldValueInvalid", f"Invalid value: {json.dumps(name)}: must be a unique DNS label"))
+            names.add(name)
+            if field == "containers" and not c.get("image"):
+                errors.append((path + ["image"], "FieldValueRequired", "Required value"))
+            for j, port in enumerate(c.get("ports") or []):
+                if port.get("name") is not None and not _svc_name(str(port["name"])):
+                    errors.append((path + ["ports", j, "name"], "FieldValueInvalid", f"Invalid value: {json.dumps(port['name'])}: must be no more than 15 characters, contain only lowercase alphanumerics and '-', and at least one letter"))
+                cp = port.get("containerPort")
+                if isinstance(cp, int) and not 0 < cp < 65536:
+                    errors.append((path + ["ports", j, "containerPort"], "FieldValueInvalid", f"Invalid value: {cp}: must be between 1 and 65535, inclusive"))
+            for j, env in enumerate(c.get("env") or []):
+                if not env.get("name") or "=" in env["name"]:
+                    errors.append((path + ["env", j, "name"], "FieldValueInvalid", f"Invalid value: {json.dumps(env.get('name'))}: a valid environment variable name must consist only of printable ASCII characters other than '='"))
+            for j, mount in enumerate(c.get("volumeMounts") or []):
+                if mount.get("name") not in volumes:
+                    errors.append((path + ["volumeMounts", j, "name"], "FieldValueNotFound", f"Not found: {json.dumps(mount.get('name'))}"))
+    if not pod_spec.get("containers"):
+        errors.append((prefix + ["containers"], "FieldValueRequired", "Required value"))
     return errors
 
 

@@ -285,6 +285,9 @@ class Handler(BaseHTTPRequestHandler):
                 {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.server.server_port}"}]})
         if path == "/apis":
             return self._send(200, _api_group_list())
+        group = next((g for g in _api_group_list()["groups"] if path == f"/apis/{g['name']}"), None)
+        if group:
+            return self._send(200, {"kind": "APIGroup", "apiVersion": "v1", **group})
         if path == "/openapi/v3":
             return self._send(200, _openapi_index())
         m = re.match(r"^/openapi/v3/(?:api/(v1)|apis/([^/]+)/([^/]+))$", path)

@@ -155,7 +155,9 @@ class Store:
                     {k: v for k, v in old.items() if k not in ("metadata", "status")} != \
                     {k: v for k, v in obj.items() if k not in ("metadata", "status")}:
                 meta["generation"] = old["metadata"].get("generation", 1) + 1
-            if dry_run:
+            if dry_run:  # validated and defaulted, not stored: the resourceVersion stays the stored one
+                if old is not None:
+                    meta["resourceVersion"] = old["metadata"]["resourceVersion"]
                 return obj, old is None
             self.rv = next(self._rv)
             meta["resourceVersion"] = str(self.rv)

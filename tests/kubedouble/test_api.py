@@ -36,6 +36,10 @@ def deployment(name="web", image="nginx:1", env=None, **spec):
                 "spec": {"containers": [{"name": "main", "image": image, "env": env or []}]}}}}
 
 
+def _container(dep):
+    return dep["spec"]["template"]["spec"]["containers"][0]
+
+
 def secret(name, **data):
     return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name},
             "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}}
@@ -104,6 +108,13 @@ def test_object_model(http):
     (lambda d: d["metadata"].update(name="Not_Valid"), "metadata.name"),
     (lambda d: d["metadata"].update(labels={"app": "has space"}), "metadata.labels"),
     (lambda d: d["metadata"].update(bogus="x"), "metadata.bogus"),
+    (lambda d: _container(d).update(ports=[{"name": "http_port_too_long", "containerPort": 80}]),
+     "spec.template.spec.containers[0].ports[0].name"),
+    (lambda d: _container(d).update(resources={"limits": {"cpu": "100 m"}}),
+     "spec.template.spec.containers[0].resources.limits.cpu"),
+    (lambda d: _container(d).update(volumeMounts=[{"name": "tmp", "mountPath": "/tmp"}]),
+     "spec.template.spec.containers[0].volumeMounts[0].name"),
+    (lambda d: d["spec"]["template"]["metadata"].update(labels={"app": "other"}), "spec.template.metadata.labels"),
 ])
 def test_invalid_objects_are_refused_with_the_field(http, mutate, field):
     obj = deployment()
