@@ -195,7 +195,7 @@ def _daemonset(store, ds):
 def _pod(store, pod):
     missing = missing_reference(store, pod["metadata"]["namespace"], pod.get("spec"))
     ready = "False" if missing else "True"
-    containers = [{"name": c.get("name"), "image": c.get("image"), "ready": not missing, "restartCount": 0,
+    containers = [{"name": c.get("name"), "image": c.get("image"), "imageID": "", "ready": not missing, "restartCount": 0,
                    "state": {"waiting": {"reason": "CreateContainerConfigError", "message": missing}} if missing
                    else {"running": {"startedAt": pod["metadata"]["creationTimestamp"]}}}
                   for c in (pod.get("spec") or {}).get("containers") or []]
@@ -217,4 +217,8 @@ def reconcile(store):
     for kind, fn in (("Deployment", _deployment), ("ReplicaSet", _replicaset), ("StatefulSet", _statefulset),
                      ("DaemonSet", _daemonset), ("Pod", _pod)):
         for obj in store.list(R[kind])[0]:
-            fn(store, obj)
+            try:
+                fn(store, obj)
+            except Exception as exc:  # one broken object must not stop the others
+                raise RuntimeError(f"kubedouble readiness of {kind} {obj['metadata'].get('namespace')}/"
+                                   f"{obj['metadata']['name']}: {exc}") from exc

@@ -208,6 +208,11 @@ def _semantic(obj):
         if any(labels.get(k) != v for k, v in match.items()) or not (spec.get("selector") or {}):
             errors.append((["spec", "template", "metadata", "labels"], "FieldValueInvalid",
                            f"Invalid value: {json.dumps(labels)}: `selector` does not match template `labels`"))
+    if kind == "Deployment":
+        strategy = (obj.get("spec") or {}).get("strategy") or {}
+        if strategy.get("type") == "Recreate" and strategy.get("rollingUpdate") is not None:
+            errors.append((["spec", "strategy", "rollingUpdate"], "FieldValueForbidden",
+                           "Forbidden: may not be specified when strategy `type` is 'Recreate'"))
     if kind == "Service":
         ports = (obj.get("spec") or {}).get("ports") or []
         for i, port in enumerate(ports):

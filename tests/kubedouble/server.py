@@ -225,9 +225,24 @@ class Handler(BaseHTTPRequestHandler):
             self.log_message("%s", json.dumps(err.status()))
         self._send(err.code, err.status())
 
-    def _body(self):
+    def _read_body(self):
+        """The whole request body, read before anything else so that an early error reply
+        leaves a clean keep-alive connection."""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if not size:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
+
+    def _body(self):
+        return self.raw_body
 
     def _decode(self, raw):
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
@@ -259,6 +274,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         path = url.path.rstrip("/") or "/"
         self.query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
+        self.raw_body = self._read_body()
         try:
             if path not in PUBLIC_PATHS and self.headers.get("Authorization") != f"Bearer {self.server.token}":
                 raise ApiError(401, "Unauthorized", "Unauthorized")
@@ -492,6 +508,13 @@ class Handler(BaseHTTPRequestHandler):
                     for o in items if labels_match(o["metadata"].get("labels"), labels) and fields_match(o, fields)]
             return self._send(200, {"kind": f"{res.kind}List", "apiVersion": res.api_version,
                                     "metadata": {"resourceVersion": str(store.rv)}, "items": gone})
+        current = store.get(res, namespace, name)
+        pre = opts.get("preconditions") or {}
+        for field in ("uid", "resourceVersion"):
+            if current and pre.get(field) and pre[field] != current["metadata"].get(field):
+                raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on {res.plural} "{name}": '
+                               f"the {field} in the precondition ({pre[field]}) does not match the {field} in "
+                               f"record ({current['metadata'].get(field)}). The object might have been modified")
         gone = store.delete(res, namespace, name, propagation, dry_run)
         if res.kind == "Namespace":  # answered with the Terminating namespace, like the real server
             return self._send(200, gone)

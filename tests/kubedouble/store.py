@@ -270,7 +270,11 @@ class Store:
         for _ in range(10):
             before = self.rv
             for controller in self.controllers:
-                controller(self)
+                try:
+                    controller(self)
+                except Exception:  # a bug of the double: loud on stderr, but the client's write stands
+                    import traceback
+                    traceback.print_exc()
             if self.rv == before:
                 return
 
@@ -338,8 +342,9 @@ def _defaults(kind, obj, store, old):
             except Exception:
                 raise ApiError(400, "BadRequest", f"Secret in version \"v1\" cannot be handled as a Secret: "
                                f"illegal base64 data in data.{k}")
-    elif kind in ("Deployment", "StatefulSet", "ReplicaSet") and isinstance(spec, dict):
-        spec.setdefault("replicas", 1)
+    elif kind in ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet") and isinstance(spec, dict):
+        if kind != "DaemonSet":
+            spec.setdefault("replicas", 1)
         if kind != "ReplicaSet":
             spec.setdefault("revisionHistoryLimit", 10)
         if kind == "Deployment":
@@ -350,6 +355,11 @@ def _defaults(kind, obj, store, old):
                 ru = strategy.setdefault("rollingUpdate", {})
                 ru.setdefault("maxUnavailable", "25%")
                 ru.setdefault("maxSurge", "25%")
+        if kind == "DaemonSet":
+            us = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
+            if us.get("type", "RollingUpdate") == "RollingUpdate":
+                us.setdefault("rollingUpdate", {}).setdefault("maxUnavailable", 1)
+                us["rollingUpdate"].setdefault("maxSurge", 0)
         if kind == "StatefulSet":
             spec.setdefault("podManagementPolicy", "OrderedReady")
             us = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})

@@ -65,3 +65,9 @@ def test_helm_wait_fails_and_rolls_back_on_a_missing_secret_key(run, helm_any, k
                          "stringData": {"DBB_KEY": "k"}})
     run(helm_any, "install", "r1", TINY, "-n", ns, "--set", "secretName=creds", "--wait", "--timeout", "20s")
     assert kube_api.get("apps/v1", "Deployment", "r1-tiny", ns)["status"]["availableReplicas"] == 1
+
+    # An upgrade that drops the reference removes it from the live object (helm 3: three-way
+    # strategic merge; helm 4: server-side apply).
+    run(helm_any, "upgrade", "r1", TINY, "-n", ns, "--reset-values", "--wait", "--timeout", "20s")
+    env = kube_api.get("apps/v1", "Deployment", "r1-tiny", ns)["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert [e["name"] for e in env] == ["GREETING"]

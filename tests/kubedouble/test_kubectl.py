@@ -92,3 +92,48 @@ def test_kubectl_invalid_manifest_names_the_field(run, kubectl, kube_api, tmp_pa
 def test_kubectl_bad_token_is_refused(run, kubectl):
     p = run(kubectl, "get", "ns", "--token=wrong", ok=False)
     assert "Unauthorized" in p.stderr or "provide credentials" in p.stderr
+
+
+WORKLOADS = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: sts, namespace: default}
+spec:
+  serviceName: sts
+  replicas: 2
+  selector: {matchLabels: {app: sts}}
+  template:
+    metadata: {labels: {app: sts}}
+    spec:
+      containers: [{name: a, image: x, envFrom: [{secretRef: {name: wl}}]}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ds, namespace: default}
+spec:
+  selector: {matchLabels: {app: ds}}
+  template:
+    metadata: {labels: {app: ds}}
+    spec:
+      containers: [{name: a, image: x, volumeMounts: [{name: s, mountPath: /s}]}]
+      volumes: [{name: s, secret: {secretName: wl}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: default}
+spec:
+  containers: [{name: a, image: x, env: [{name: A, valueFrom: {secretKeyRef: {name: wl, key: a}}}]}]
+"""
+
+
+def test_kubectl_other_workloads(run, kubectl, tmp_path):
+    manifest = tmp_path / "wl.yaml"
+    manifest.write_text(WORKLOADS)
+    run(kubectl, "apply", "-f", manifest)
+    assert "Waiting for 2 pods to be ready" in run(kubectl, "rollout", "status", "sts/sts", "--timeout=1s", ok=False).stdout
+    run(kubectl, "rollout", "status", "ds/ds", "--timeout=1s", ok=False)
+    run(kubectl, "wait", "--for=condition=Ready", "pod/p", "--timeout=1s", ok=False)
+    run(kubectl, "create", "secret", "generic", "wl", "--from-literal=a=b")
+    run(kubectl, "rollout", "status", "sts/sts", "--timeout=5s")
+    assert "successfully rolled out" in run(kubectl, "rollout", "status", "ds/ds", "--timeout=5s").stdout
+    run(kubectl, "wait", "--for=condition=Ready", "pod/p", "--timeout=5s")
