@@ -6,6 +6,7 @@ import base64
 import urllib.parse
 
 import pytest
+import yaml
 
 from .conftest import OTHER_KEY, TEST_KEY, TEST_PASSWORD, Deployer, helm_release_blobs, helm_releases, make_env
 
@@ -44,10 +45,12 @@ def _deployment(api):
     return api.get("apps/v1", "Deployment", "dbbat", NS)
 
 
-def test_lifecycle_first_deploy_noop_check_upgrade_guard_removal(kube_api, deployer):
+def test_first_deploy_noop_check_upgrade_and_release_history(kube_api, deployer):
     api = kube_api
 
     # 1. First deploy, at -vvv: namespace, Secret and release exist with the expected values.
+    values_file = deployer.workdir / "rendered-values.yml"
+    deployer.vars["dbbat_values_file"] = str(values_file)
     run = deployer.run("-vvv")
     assert run.rc == 0, run.out[-4000:]
     assert run.recap["failed"] == 0 and run.recap["changed"] >= 3, run.recap
@@ -70,6 +73,7 @@ def test_lifecycle_first_deploy_noop_check_upgrade_guard_removal(kube_api, deplo
     assert values["secrets"] == {"existingSecret": SECRET}
     assert values["replicaCount"] == 1 and values["service"]["proxy"]["type"] == "ClusterIP"
     assert "postgresql" not in values, "the DSN comes from the Secret, not from values"
+    assert yaml.safe_load(values_file.read_text()) == values, "dbbat_values_file holds the values deployed"
     deployment = _deployment(api)
     env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])}
     assert env["DBB_KEY"]["valueFrom"]["secretKeyRef"]["name"] == SECRET
@@ -89,7 +93,7 @@ def test_lifecycle_first_deploy_noop_check_upgrade_guard_removal(kube_api, deplo
     assert any("helm release" in t for t in run.changed_tasks()), run.changed_tasks()
     assert _resource_versions(api, NS) == before, "--check wrote to the cluster"
     assert len(helm_releases(api, NS)) == 1
-    assert "replicaCount: 3" in run.out, "--diff shows the values"
+    assert "replicaCount:" in run.out and "after: 3" in run.out, "--diff shows the change to the values"
 
     # 4. A changed variable upgrades the release and rolls the pods.
     template_before = _deployment(api)["spec"]["template"]
@@ -111,9 +115,24 @@ def test_lifecycle_first_deploy_noop_check_upgrade_guard_removal(kube_api, deplo
     annotations = _deployment(api)["spec"]["template"]["metadata"]["annotations"]
     key = "dbbat.fclairamb.github.io/secret-sha256"
     assert annotations[key] != annotations_before[key]
-    deployer.vars.update(dbbat_image_tag="0.25.3", dbbat_replicas=2, dbbat_db_password="another-password")
 
-    # 6. Another encryption key is refused (key-loss guard), before anything is written.
+    # 6. Helm's release history holds no secret value, in any revision.
+    blobs = helm_release_blobs(api, NS)
+    assert len(blobs) == 3
+    for blob in blobs:
+        _assert_no_secret(blob, "Helm release history")
+        assert "another-password" not in blob
+    for cm in api.list("v1", "ConfigMap", NS):
+        _assert_no_secret(str(cm.get("data", {})), f"ConfigMap {cm['metadata']['name']}")
+
+
+def test_key_loss_guard_and_removal_keep_the_secret(kube_api, deployer):
+    api = kube_api
+    # 1. Deploy.
+    run = deployer.run()
+    assert run.rc == 0, run.out[-4000:]
+
+    # 2. Another encryption key is refused (key-loss guard), before anything is written.
     before = _resource_versions(api, NS)
     run = deployer.run(dbbat_encryption_key=OTHER_KEY)
     assert run.rc != 0
@@ -123,16 +142,7 @@ def test_lifecycle_first_deploy_noop_check_upgrade_guard_removal(kube_api, deplo
     assert _resource_versions(api, NS) == before
     assert base64.b64decode(api.get("v1", "Secret", SECRET, NS)["data"]["DBB_KEY"]).decode() == TEST_KEY
 
-    # 7. Helm's release history holds no secret value, in any revision.
-    blobs = helm_release_blobs(api, NS)
-    assert len(blobs) >= 3
-    for blob in blobs:
-        _assert_no_secret(blob, "Helm release history")
-        assert "another-password" not in blob
-    for cm in api.list("v1", "ConfigMap", NS):
-        _assert_no_secret(str(cm.get("data", {})), f"ConfigMap {cm['metadata']['name']}")
-
-    # 8. state: absent removes the release; the Secret and the namespace stay.
+    # 3. state: absent removes the release; the Secret and the namespace stay.
     run = deployer.run(dbbat_state="absent")
     assert run.rc == 0, run.out[-4000:]
     assert helm_releases(api, NS) == []
@@ -145,7 +155,7 @@ def test_lifecycle_first_deploy_noop_check_upgrade_guard_removal(kube_api, deplo
 
 def test_awx_credential_environment_and_wrong_token(kube_api, published_chart, tool_env, tmp_path, helm3):
     """AWX's Kubernetes bearer-token credential sets K8S_AUTH_* and no kubeconfig. Helm 3 here
-    (the lifecycle test uses the default helm, Helm 4)."""
+    (the other tests use the default helm, Helm 4)."""
     env = make_env(tool_env, kube_api.awx_env(), tmp_path)
     assert "KUBECONFIG" not in env
     deployer = Deployer(tmp_path, env, published_chart, dbbat_namespace="dbbat-awx", dbbat_helm_binary=helm3)
