@@ -89,7 +89,7 @@ class KubeDouble:
 
     @property
     def store(self):
-        return self._server.api.store
+        return self._server.store
 
     def env(self):
         env = {k: v for k, v in os.environ.items() if k not in K8S_AUTH_VARS}

@@ -1,5 +1,5 @@
 """The resource catalogue the double serves: what discovery lists and what the store accepts."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # What `kubectl get all` shows.
 ALL_CATEGORY = {"Pod", "Service", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import ssl
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -129,14 +130,6 @@ def fields_match(obj, reqs):
 
 
 # --- the API ------------------------------------------------------------------------------------
-
-class Api:
-    """Request semantics independent of HTTP, also used by the fixture's direct store access."""
-
-    def __init__(self):
-        self.store = Store()
-        self.store.controllers.append(readiness.reconcile)
-
 
 def _api_resource_list(group, version):
     out = []
@@ -289,7 +282,6 @@ class Handler(BaseHTTPRequestHandler):
             self._error(ApiError(500, "InternalError", f"kubedouble bug: {exc!r}"))
 
     def _route(self, path):
-        api = self.server.api
         if self.command != "GET" and not (path.startswith("/api/") or path.startswith("/apis/")):
             raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on {path}")
         if path == "/version":
@@ -348,7 +340,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, "BadRequest", str(exc))
 
     def _get(self, res, namespace, name, sub):
-        store = self.server.api.store
+        store = self.server.store
         if name is None:
             if self.query.get("watch") in ("1", "true"):
                 return self._watch(res, namespace)
@@ -408,13 +400,13 @@ class Handler(BaseHTTPRequestHandler):
         if name:
             raise ApiError(405, "MethodNotAllowed", "POST is only allowed on collections")
         obj = self._check_identity(res, self._decode(self._body()), namespace, None)
-        stored, _ = self.server.api.store.write(obj, create=True, **self._write_opts())
+        stored, _ = self.server.store.write(obj, create=True, **self._write_opts())
         self._send(201, stored)
 
     def _update(self, res, namespace, name, sub):
         if not name:
             raise ApiError(405, "MethodNotAllowed", "PUT needs an object name")
-        store = self.server.api.store
+        store = self.server.store
         body = self._decode(self._body())
         with store.lock:
             if sub == "scale":
@@ -425,7 +417,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, stored)
 
     def _scale_write(self, res, namespace, name, scale):
-        store = self.server.api.store
+        store = self.server.store
         obj = store.get(res, namespace, name)
         if obj is None:
             raise not_found(res, name)
@@ -440,7 +432,7 @@ class Handler(BaseHTTPRequestHandler):
     def _patch(self, res, namespace, name, sub):
         if not name:
             raise ApiError(405, "MethodNotAllowed", "PATCH needs an object name")
-        store = self.server.api.store
+        store = self.server.store
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
         raw = self._body()
         body = self._decode(raw)
@@ -474,7 +466,7 @@ class Handler(BaseHTTPRequestHandler):
         """Server-side apply: merge the applied configuration into the live object, and remove
         what this field manager applied last time and no longer does. Ownership conflicts
         between managers are not detected."""
-        store = self.server.api.store
+        store = self.server.store
         manager = self.query.get("fieldManager")
         if not manager:
             raise ApiError(400, "BadRequest", "PATCH, application/apply-patch+yaml requires fieldManager to be set")
@@ -494,7 +486,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(201 if created else 200, stored)
 
     def _delete(self, res, namespace, name, sub):
-        store = self.server.api.store
+        store = self.server.store
         body = self._body()
         opts = self._decode(body) if body else {}
         opts = opts if isinstance(opts, dict) else {}
@@ -525,7 +517,7 @@ class Handler(BaseHTTPRequestHandler):
     # --- watch -----------------------------------------------------------------------------------
 
     def _watch(self, res, namespace):
-        store = self.server.api.store
+        store = self.server.store
         labels, fields = self._selectors()
         timeout = min(float(self.query.get("timeoutSeconds") or 1800), 1800)
         deadline = time.monotonic() + timeout
@@ -592,13 +584,13 @@ class Server(ThreadingHTTPServer):
 
     def __init__(self, port=0, token="kubedouble-token", verbose=False):
         super().__init__(("127.0.0.1", port), Handler)
-        self.token, self.verbose, self.api = token, verbose, Api()
+        self.token, self.verbose = token, verbose
+        self.store = Store()
+        self.store.controllers.append(readiness.reconcile)
         ca, cert, key = _pki()
         self.ca_pem = ca
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        # ssl wants files for the chain: keep them in memory-backed temp files only briefly.
-        import tempfile
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp:  # ssl loads a chain from files only
             cert_file, key_file = os.path.join(tmp, "tls.crt"), os.path.join(tmp, "tls.key")
             with open(cert_file, "wb") as f:
                 f.write(cert)

@@ -16,7 +16,7 @@ import uuid
 from . import resources, schema as sch
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-# Kinds the real API server bumps metadata.generation for (they have a spec).
+# Kinds without metadata.generation (the others get 1 on create and +1 on every spec change).
 _NO_GENERATION = {"Secret", "ConfigMap", "ServiceAccount", "Event", "Endpoints", "Namespace", "Role",
                   "RoleBinding", "ClusterRole", "ClusterRoleBinding", "Lease", "Pod", "Service",
                   "PersistentVolumeClaim", "PersistentVolume", "StorageClass", "PriorityClass", "Node",
@@ -64,7 +64,7 @@ class Store:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.objects = {}   # (group, plural, namespace or "", name) -> object
-        self.applied = {}   # (object key, field manager) -> last applied configuration
+        self.applied = {}   # (object key, field manager, subresource) -> last applied configuration
         self.log = []       # (resourceVersion, event type, resource, object): the watch history
         self._rv = itertools.count(100)
         self.rv = next(self._rv)
@@ -90,9 +90,6 @@ class Store:
             items = [copy.deepcopy(o) for (g, p, ns, _), o in sorted(self.objects.items())
                      if (g, p) == (res.group, res.plural) and (not namespace or ns == namespace)]
             return items, str(self.rv)
-
-    def namespace_exists(self, name):
-        return self.get(resources.by_kind("v1", "Namespace"), None, name) is not None
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -174,7 +171,7 @@ class Store:
         """Server-owned fields and the defaults that clients rely on."""
         meta = obj["metadata"]
         if old is not None:
-            for k in ("uid", "creationTimestamp", "generation"):
+            for k in ("uid", "creationTimestamp", "generation", "deletionTimestamp"):
                 if k in old["metadata"]:
                     meta[k] = old["metadata"][k]
                 else:
