@@ -57,8 +57,9 @@ ERROR_PATTERNS = (
     ("https_mismatch", re.compile(r"\"http://[^\"]*\": response status code 400|malformed HTTP response"
                                   r"|first record does not look like a TLS handshake", re.I)),
     ("tls", re.compile(r"x509:|tls: |certificate", re.I)),
+    ("denied", re.compile(r"\b403\b|\bdenied\b|forbidden", re.I)),
     ("unauthorized", re.compile(r"\b401\b|unauthorized|authentication required|basic credential not found"
-                                r"|credential required|\bdenied\b|\b403\b|forbidden", re.I)),
+                                r"|credential required", re.I)),
     ("unreachable", re.compile(r"connection refused|no such host|i/o timeout|network is unreachable"
                                r"|connection reset|context deadline exceeded|no route to host|dial tcp", re.I)),
     ("not_found", re.compile(r": not found\s*$|manifest unknown|name unknown|MANIFEST_UNKNOWN|NAME_UNKNOWN"
@@ -133,7 +134,7 @@ def parse_digest(output):
 
 
 def classify_registry_error(text):
-    """One of plain_http_mismatch, https_mismatch, tls, unauthorized, unreachable, not_found, other."""
+    """One of plain_http_mismatch, https_mismatch, tls, denied, unauthorized, unreachable, not_found, other."""
     for kind, pattern in ERROR_PATTERNS:
         if pattern.search(text or ""):
             return kind

@@ -252,6 +252,9 @@ def registry_error_message(kind, host, detail, username=None):
                     "and password (%s)" % (host, username, detail))
         return ("registry %s requires authentication (401 unauthorized): set username and password, "
                 "or log in with 'helm registry login' first (%s)" % (host, detail))
+    if kind == "denied":
+        return ("registry %s denied access (403): the credentials lack permission on this repository, "
+                "or it does not exist (%s)" % (host, detail))
     if kind == "tls":
         return ("TLS verification of registry %s failed (%s): set ca_file to the CA that signed its "
                 "certificate, or plain_http if it serves plain HTTP" % (host, detail))
@@ -418,8 +421,15 @@ class ChartPublisher(object):
         if rc != 0:
             kind = classify_registry_error(err or out)
             if kind == "not_found":
+                self.result["registry_checked"] = True
                 return None, None
             detail = last_error_line(err) or last_error_line(out)
+            if kind == "denied" and registry_config:
+                # Logged in, yet refused: some registries (ghcr.io) answer 403 rather than 404 for a
+                # repository that does not exist yet. The push needs write access, which includes read,
+                # so it succeeds only if the version cannot be there.
+                self.module.warn("%s could not be read (%s); treating it as not published yet" % (self.ref, detail))
+                return None, None
             raise RegistryUnreadable(registry_error_message(kind, self.host, "checking %s: %s" % (self.ref, detail),
                                                             self.params["username"]))
         archive = self.single_archive(destination, "helm pull %s" % self.ref)
@@ -427,6 +437,7 @@ class ChartPublisher(object):
             files = chart_files(archive)
         except Exception as exc:  # a corrupt or foreign artifact under that tag
             self.fail("%s exists in the registry but is not a readable chart archive: %s" % (self.ref, exc))
+        self.result["registry_checked"] = True
         return files, parse_digest(out + "\n" + err)
 
     def push(self, archive, registry_config):
@@ -451,7 +462,6 @@ class ChartPublisher(object):
         try:
             registry_config = self.login(workdir)
             published_files, published_digest = self.published(workdir, registry_config)
-            self.result["registry_checked"] = True
         except RegistryUnreadable as exc:
             if not self.module.check_mode:
                 self.fail(exc.message)

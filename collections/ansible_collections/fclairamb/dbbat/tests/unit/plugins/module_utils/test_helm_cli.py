@@ -159,6 +159,9 @@ def test_argv_builders_return_lists_of_strings():
     ('Error: authenticating to "127.0.0.1:5000": GET "https://127.0.0.1:5000/v2/": response status code 401: '
      "unauthorized: authentication required", "unauthorized"),
     ('Error: GET "https://127.0.0.1:5000/v2/x/manifests/1": basic credential not found', "unauthorized"),
+    ('Error: failed to perform "FetchReference" on source: GET "https://ghcr.io/v2/o/charts/x/manifests/1.0.0": '
+     'GET "https://ghcr.io/token?scope=repository%3Ao%2Fcharts%2Fx%3Apull&service=ghcr.io": response status '
+     "code 403: denied: requested access to the resource is denied", "denied"),
     ('Error: Get "https://127.0.0.1:5000/v2/": http: server gave HTTP response to HTTPS client', "plain_http_mismatch"),
     ('Error: authenticating to "h": GET "http://127.0.0.1:5000/v2/": response status code 400: Bad Request',
      "https_mismatch"),

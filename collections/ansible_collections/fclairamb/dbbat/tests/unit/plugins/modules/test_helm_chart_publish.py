@@ -290,3 +290,24 @@ def test_dependency_update_works_on_a_private_copy(monkeypatch, chart, tmp_path)
     assert helm.commands("package")[0][2] == copy
     assert not os.path.exists(copy)
     assert sorted(os.listdir(chart)) == ["Chart.yaml", "templates", "values.yaml"]
+
+
+DENIED = ('Error: failed to perform "FetchReference" on source: GET "https://ghcr.io/v2/o/c/mychart/manifests/0.1.0": '
+          "response status code 403: denied: requested access to the resource is denied")
+
+
+def test_logged_in_but_denied_read_is_treated_as_not_published(monkeypatch, chart):
+    helm = FakeHelm(chart, pull_error=DENIED)
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
+    result = run_module(monkeypatch, helm, chart_path=chart, registry="oci://ghcr.io/o/c", username="me",
+                        password=PASSWORD)
+    assert result["pushed"] is True and result["registry_checked"] is False
+    assert len(warnings) == 1 and "treating it as not published yet" in warnings[0]
+
+
+def test_denied_without_credentials_fails(monkeypatch, chart):
+    helm = FakeHelm(chart, pull_error=DENIED)
+    result = run_module(monkeypatch, helm, expect=Fail, chart_path=chart, registry="oci://ghcr.io/o/c")
+    assert result["msg"].startswith("registry ghcr.io denied access (403)")
+    assert helm.commands("push") == []
