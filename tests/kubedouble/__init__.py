@@ -38,7 +38,9 @@ What it does NOT emulate, so read no more into a green test than this:
 - field ownership conflicts of server-side apply (managedFields are not kept) and
   resourceVersion preconditions beyond a simple equality check;
 - graceful deletion and finalizers (deletion is immediate; a namespace never stays Terminating);
-- CustomResourceDefinitions are stored but no custom resource is served;
+- CustomResourceDefinitions are stored but no custom resource is served; no conversion between
+  versions of one resource (an autoscaling/v2 HPA read as autoscaling/v1 comes back as written);
+- time: a Deployment that cannot become ready stays Progressing (no ProgressDeadlineExceeded);
 - the real server's 400 "strict decoding error" for unknown fields is answered as 422 here;
 - replies are JSON only (protobuf is decoded, never sent); no aggregated discovery (clients
   fall back to the legacy discovery documents); no HTTP/2.

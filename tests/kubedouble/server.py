@@ -2,6 +2,7 @@
 import base64
 import copy
 import datetime
+import hmac
 import ipaddress
 import json
 import os
@@ -10,6 +11,7 @@ import ssl
 import tempfile
 import threading
 import time
+import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -234,9 +236,6 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
 
-    def _body(self):
-        return self.raw_body
-
     def _decode(self, raw):
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
         try:
@@ -269,7 +268,8 @@ class Handler(BaseHTTPRequestHandler):
         self.query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
         self.raw_body = self._read_body()
         try:
-            if path not in PUBLIC_PATHS and self.headers.get("Authorization") != f"Bearer {self.server.token}":
+            given = self.headers.get("Authorization") or ""
+            if path not in PUBLIC_PATHS and not hmac.compare_digest(given, f"Bearer {self.server.token}"):
                 raise ApiError(401, "Unauthorized", "Unauthorized")
             self._route(path)
         except ApiError as err:
@@ -277,7 +277,6 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
         except Exception as exc:  # a bug of the double: say so loudly, as a 500 Status
-            import traceback
             traceback.print_exc()
             self._error(ApiError(500, "InternalError", f"kubedouble bug: {exc!r}"))
 
@@ -399,7 +398,7 @@ class Handler(BaseHTTPRequestHandler):
     def _create(self, res, namespace, name, sub):
         if name:
             raise ApiError(405, "MethodNotAllowed", "POST is only allowed on collections")
-        obj = self._check_identity(res, self._decode(self._body()), namespace, None)
+        obj = self._check_identity(res, self._decode(self.raw_body), namespace, None)
         stored, _ = self.server.store.write(obj, create=True, **self._write_opts())
         self._send(201, stored)
 
@@ -407,7 +406,7 @@ class Handler(BaseHTTPRequestHandler):
         if not name:
             raise ApiError(405, "MethodNotAllowed", "PUT needs an object name")
         store = self.server.store
-        body = self._decode(self._body())
+        body = self._decode(self.raw_body)
         with store.lock:
             if sub == "scale":
                 return self._scale_write(res, namespace, name, body)
@@ -434,7 +433,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(405, "MethodNotAllowed", "PATCH needs an object name")
         store = self.server.store
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
-        raw = self._body()
+        raw = self.raw_body
         body = self._decode(raw)
         root = sch.schema_for(res.api_version, res.kind)
         with store.lock:
@@ -487,7 +486,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _delete(self, res, namespace, name, sub):
         store = self.server.store
-        body = self._body()
+        body = self.raw_body
         opts = self._decode(body) if body else {}
         opts = opts if isinstance(opts, dict) else {}
         propagation = self.query.get("propagationPolicy") or opts.get("propagationPolicy") or \

@@ -11,6 +11,7 @@ import json
 import random
 import string
 import threading
+import traceback
 import uuid
 
 from . import resources, schema as sch
@@ -270,7 +271,6 @@ class Store:
                 try:
                     controller(self)
                 except Exception:  # a bug of the double: loud on stderr, but the client's write stands
-                    import traceback
                     traceback.print_exc()
             if self.rv == before:
                 return

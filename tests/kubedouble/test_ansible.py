@@ -4,6 +4,9 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow
 PLAYBOOK = Path(__file__).parent / "testdata" / "playbook.yml"
 
 

@@ -10,8 +10,9 @@ from tests.conftest import CHART_DIR, ROOT
 VALUES = ROOT / "tests" / "chart" / "values"
 MISSING = re.compile(r'secret "(?P<secret>[^"]+)" not found|couldn\'t find key (?P<key>\S+) in Secret [^/]+/(?P<in>\S+)')
 
-pytestmark = pytest.mark.skipif(not (CHART_DIR / "Chart.yaml").exists() or not (VALUES / "minimal.yaml").exists(),
-                                reason="charts/dbbat or tests/chart/values/ not there yet (chart issue)")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    not (CHART_DIR / "Chart.yaml").exists() or not (VALUES / "minimal.yaml").exists(),
+    reason="charts/dbbat or tests/chart/values/ not there yet (chart issue)")]
 
 
 def _deployment(kube_api, ns):

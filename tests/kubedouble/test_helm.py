@@ -4,6 +4,9 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow
 TINY = Path(__file__).parent / "testdata" / "tiny"
 
 

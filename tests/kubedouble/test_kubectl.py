@@ -3,6 +3,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 APP = """
 apiVersion: v1
 kind: Namespace
