@@ -13,3 +13,4 @@ bench() {
 
 # One line per benchmark, added by the issue that brings it.
 bench "publish (helm_chart_publish vs bare helm push)" python benchmarks/publish.py
+bench "deploy (role vs bare namespace + Secret + helm)" python benchmarks/deploy.py
