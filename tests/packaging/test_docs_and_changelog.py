@@ -1,6 +1,8 @@
 """The collection's reference pages and changelog are generated, and what is committed is what
 the generators produce from the current specs and fragments (regenerate with
 scripts/build-docs.sh and `antsibull-changelog release|generate`)."""
+import json
+import re
 import shutil
 
 import yaml
@@ -36,3 +38,26 @@ def test_the_collection_version_is_released_in_the_changelog():
     assert GALAXY["version"] in changes["releases"], \
         f"galaxy.yml says {GALAXY['version']}: run antsibull-changelog release"
     assert f"v{GALAXY['version']}" in (COLLECTION_DIR / "CHANGELOG.rst").read_text()
+
+
+def test_readme_examples_use_real_options(tool_env):
+    """The collection README's examples only use options the module and role accept."""
+    readme = (COLLECTION_DIR / "README.md").read_text()
+    proc = run([VENV_BIN / "ansible-doc", "--json", "fclairamb.dbbat.helm_chart_publish"], env=tool_env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    module_doc = json.loads(proc.stdout)["fclairamb.dbbat.helm_chart_publish"]["doc"]
+    role_options = yaml.safe_load((COLLECTION_DIR / "roles" / "deploy" / "meta" / "argument_specs.yml")
+                                  .read_text())["argument_specs"]["main"]["options"]
+    plays = [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", readme, re.S)]
+    seen = set()
+    for play in [p for block in plays if isinstance(block, list) for p in block]:
+        for role in play.get("roles", []):
+            assert role["role"] == "fclairamb.dbbat.deploy"
+            assert set(role.get("vars", {})) <= set(role_options), role
+            seen.add("role")
+        for task in play.get("tasks", []):
+            args = task.get("fclairamb.dbbat.helm_chart_publish")
+            if args is not None:
+                assert set(args) <= set(module_doc["options"]), args
+                seen.add("module")
+    assert seen == {"role", "module"}, "the README shows both the role and the module"
