@@ -128,6 +128,11 @@ def _helm_name(helm_bin):
     return Path(helm_bin).name
 
 
+def other_helm(helm_bin):
+    """The pinned binary of the other Helm major (helm3 <-> helm4), next to this one."""
+    return str(Path(helm_bin).with_name("helm4" if _helm_name(helm_bin) == "helm3" else "helm3"))
+
+
 @pytest.mark.parametrize("flavour", ["plain", "tls"])
 def test_publish_republish_conflict_force(request, flavour, helm_any, tool_env, tmp_path):
     """Publish; unchanged re-publish and check mode upload nothing; changed content at the same
@@ -158,6 +163,8 @@ def test_publish_republish_conflict_force(request, flavour, helm_any, tool_env, 
     # 2. re-publish unchanged, check mode for a new version, changed content at the same version
     results, _ = runner.play([
         ("again", dict(base, chart_path=str(chart)), None),
+        # a CI that moved to the other Helm major packages the same files: still the same chart
+        ("again_other_helm", dict(base, chart_path=str(chart), binary_path=other_helm(helm_any)), None),
         ("plan_new", dict(base, chart_path=str(chart), version="1.0.1"), {"check_mode": True}),
         ("plan_same", dict(base, chart_path=str(chart)), {"check_mode": True}),
         ("conflict", dict(base, chart_path=str(changed_chart)), None),
@@ -167,6 +174,9 @@ def test_publish_republish_conflict_force(request, flavour, helm_any, tool_env, 
     assert again["changed"] is False and again["pushed"] is False
     assert again["digest"] == first["digest"]
     assert "already published with the same content" in again["msg"]
+    assert results["again_other_helm"].get("failed") is not True, results["again_other_helm"]["msg"]
+    assert results["again_other_helm"]["changed"] is False
+    assert results["again_other_helm"]["helm_version"] != first["helm_version"]
     assert plan_new["changed"] is True and plan_new["pushed"] is False and plan_new["digest"] is None
     assert plan_new["ref"] == "%s/%s/publishme:1.0.1" % (reg.url, repository)
     assert "would push" in plan_new["msg"]
