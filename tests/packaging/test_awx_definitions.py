@@ -8,6 +8,7 @@ import pytest
 import yaml
 from awxkit import yaml_file
 from awxkit.api import pages
+from awxkit.api.mixins import has_create
 from awxkit.api.pages import api as awx_api
 
 from tests.conftest import CHART_DIR, ROOT
@@ -97,6 +98,21 @@ def test_every_reference_resolves_within_the_file_or_to_a_managed_type(assets):
         fields = {k: v for k, v in obj.items() if k != "natural_key"}
         for ref in _references(fields):
             assert ref in known, f"{section} {obj['name']} refers to {ref}, which the import cannot find"
+
+
+def test_a_first_import_resolves_every_reference(assets):
+    """`awx import` creates objects in awxkit's dependency order and looks references up when it
+    creates the object (related sets come last): a reference to an object created later would be
+    dropped on a first import."""
+    order = has_create.page_creation_order(*PAGES.values())
+    rank = {cls: i for i, group in enumerate(order) for cls in group}
+    type_rank = {SECTION_TYPES[s]: rank[PAGES[s]] for s in PAGES}
+    for section, obj in _all(assets):
+        fields = {k: v for k, v in obj.items() if k not in ("natural_key", "related")}
+        for ref in _references(fields):
+            if ref["type"] in type_rank:
+                assert type_rank[ref["type"]] < type_rank[SECTION_TYPES[section]], \
+                    f"{section} {obj['name']} refers to the {ref['type']} {ref['name']}, created after it"
 
 
 def test_project_is_this_repository(assets):
