@@ -18,7 +18,8 @@ they would to a cluster. Interface (other suites code against it; keep it stable
 
 What it does: discovery, OpenAPI v3 documents (built from kubernetes-validate's strict schemas
 for Kubernetes 1.37), GET/LIST with label and field selectors and limit/continue, POST/PUT in
-JSON and protobuf (Secret, ConfigMap, Namespace, DeleteOptions), DELETE with garbage collection
+JSON and protobuf (Secret, ConfigMap, ServiceAccount, Namespace, DeleteOptions: what helm and
+kubectl's typed clients send that way), DELETE with garbage collection
 of owned objects and of a namespace's content, PATCH (server-side apply, strategic merge, merge
 and JSON patch), watches (including the watch-list form closed by a bookmark), the scale and
 status subresources. uid, resourceVersion (a global counter, unchanged when a write changes
@@ -42,6 +43,7 @@ What it does NOT emulate, so read no more into a green test than this:
   versions of one resource (an autoscaling/v2 HPA read as autoscaling/v1 comes back as written);
 - time: a Deployment that cannot become ready stays Progressing (no ProgressDeadlineExceeded);
 - the real server's 400 "strict decoding error" for unknown fields is answered as 422 here;
+- protobuf bodies of other kinds get 415 (e.g. `kubectl create deployment`: apply a manifest);
 - replies are JSON only (protobuf is decoded, never sent); no aggregated discovery (clients
   fall back to the legacy discovery documents); no HTTP/2.
 """

@@ -15,6 +15,10 @@ class ProtobufError(ValueError):
     pass
 
 
+class UnsupportedKind(ProtobufError):
+    pass
+
+
 def _varint(buf, i):
     shift = value = 0
     while True:
@@ -53,6 +57,8 @@ def fields(buf):
 TIME = {1: ("seconds", "int"), 2: ("nanos", "int")}
 OWNER_REFERENCE = {1: ("kind", "str"), 3: ("name", "str"), 4: ("uid", "str"), 5: ("apiVersion", "str"),
                    6: ("controller", "bool"), 7: ("blockOwnerDeletion", "bool")}
+OBJECT_REFERENCE = {1: ("kind", "str"), 2: ("namespace", "str"), 3: ("name", "str"), 4: ("uid", "str"),
+                    5: ("apiVersion", "str"), 6: ("resourceVersion", "str"), 7: ("fieldPath", "str")}
 OBJECT_META = {
     1: ("name", "str"), 2: ("generateName", "str"), 3: ("namespace", "str"), 4: ("selfLink", "str"),
     5: ("uid", "str"), 6: ("resourceVersion", "str"), 7: ("generation", "int"),
@@ -66,6 +72,9 @@ KINDS = {
                        4: ("stringData", ("map", "str")), 5: ("immutable", "bool")},
     ("v1", "ConfigMap"): {1: ("metadata", OBJECT_META), 2: ("data", ("map", "str")),
                           3: ("binaryData", ("map", "bytes")), 4: ("immutable", "bool")},
+    ("v1", "ServiceAccount"): {1: ("metadata", OBJECT_META), 2: ("secrets", ("list", OBJECT_REFERENCE)),
+                               3: ("imagePullSecrets", ("list", {1: ("name", "str")})),
+                               4: ("automountServiceAccountToken", "bool")},
     ("v1", "Namespace"): {1: ("metadata", OBJECT_META), 2: ("spec", {1: ("finalizers", ("list", "str"))}),
                           3: ("status", {1: ("phase", "str")})},
     ("v1", "DeleteOptions"): {1: ("gracePeriodSeconds", "int"), 2: ("preconditions", {1: ("uid", "str"), 2: ("resourceVersion", "str")}),
@@ -122,6 +131,7 @@ def decode(body):
     api_version, kind = type_meta.get(1, ""), type_meta.get(2, "")
     spec = KINDS.get((api_version, kind)) or (KINDS.get(("v1", kind)) if kind == "DeleteOptions" else None)
     if spec is None:
-        raise ProtobufError(f"the test double cannot decode {api_version} {kind} from protobuf")
+        raise UnsupportedKind(f"the test double cannot decode {api_version} {kind} from protobuf "
+                              "(it knows Secret, ConfigMap, ServiceAccount, Namespace, DeleteOptions)")
     obj = message(envelope.get(2, b""), spec)
     return {"apiVersion": api_version, "kind": kind, **obj}

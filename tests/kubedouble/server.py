@@ -180,17 +180,42 @@ def _scale(obj):
             "status": {"replicas": status.get("replicas", 0), "selector": selector}}
 
 
+def _columns(obj):
+    """The kind-specific columns of `kubectl get`, for reading the double by hand."""
+    kind, spec, status = obj.get("kind"), obj.get("spec") or {}, obj.get("status") or {}
+    if kind == "Deployment":
+        return [("Ready", f'{status.get("readyReplicas", 0)}/{spec.get("replicas", 1)}'),
+                ("Up-to-date", status.get("updatedReplicas", 0)), ("Available", status.get("availableReplicas", 0))]
+    if kind in ("StatefulSet", "ReplicaSet"):
+        return [("Ready", f'{status.get("readyReplicas", 0)}/{spec.get("replicas", 1)}')]
+    if kind == "Pod":
+        ready = sum(1 for c in status.get("containerStatuses") or [] if c.get("ready"))
+        return [("Ready", f'{ready}/{len(spec.get("containers") or [])}'), ("Status", status.get("phase", ""))]
+    if kind == "Service":
+        ports = ",".join(f'{p.get("port")}/{p.get("protocol", "TCP")}' for p in spec.get("ports") or [])
+        return [("Type", spec.get("type", "")), ("Cluster-IP", spec.get("clusterIP", "")), ("Port(s)", ports)]
+    if kind == "Secret":
+        return [("Type", obj.get("type", "")), ("Data", len(obj.get("data") or {}))]
+    if kind == "ConfigMap":
+        return [("Data", len(obj.get("data") or {}) + len(obj.get("binaryData") or {}))]
+    if kind == "Namespace":
+        return [("Status", status.get("phase", ""))]
+    return []
+
+
 def _table(items, rv, include_object):
+    extra = [name for name, _ in _columns(items[0])] if items else []
     rows = []
     for o in items:
         obj = o if include_object == "Object" else {
             "kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"]}
-        rows.append({"cells": [o["metadata"]["name"], o["metadata"].get("creationTimestamp")], "object": obj})
+        cells = [o["metadata"]["name"], *(v for _, v in _columns(o)), o["metadata"].get("creationTimestamp")]
+        rows.append({"cells": cells, "object": obj})
+    columns = [{"name": "Name", "type": "string", "format": "name", "description": "Name", "priority": 0}]
+    columns += [{"name": n, "type": "string", "format": "", "description": n, "priority": 0} for n in extra]
+    columns.append({"name": "Created At", "type": "date", "format": "", "description": "Creation time", "priority": 0})
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv},
-            "columnDefinitions": [
-                {"name": "Name", "type": "string", "format": "name", "description": "Name of the object", "priority": 0},
-                {"name": "Created At", "type": "date", "format": "", "description": "Creation time", "priority": 0}],
-            "rows": rows}
+            "columnDefinitions": columns, "rows": rows}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -244,6 +269,8 @@ class Handler(BaseHTTPRequestHandler):
             if ctype.endswith("yaml"):
                 return yaml.safe_load(raw)
             return json.loads(raw or b"null")
+        except protobuf.UnsupportedKind as exc:
+            raise ApiError(415, "UnsupportedMediaType", str(exc))
         except (ValueError, yaml.YAMLError) as exc:
             raise ApiError(400, "BadRequest", f"the body of the request could not be decoded: {exc}")
 

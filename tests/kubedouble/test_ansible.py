@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 pytestmark = pytest.mark.slow
+
 PLAYBOOK = Path(__file__).parent / "testdata" / "playbook.yml"
 
 
