@@ -4,6 +4,7 @@
 #   .venv/            Python >= 3.12 with the pinned tools of requirements.txt
 #   .tools/bin/       helm3, helm4, helm (the default), kubectl, pinned
 #   .venv-checkov/    checkov in a venv of its own (it pins many libraries)
+#   .venv-galaxy-importer/  galaxy-importer in a venv of its own (scripts/setup-galaxy-importer.sh)
 #   node_modules/     readme-generator-for-helm (chart README table), pinned
 #   docker-registry   Debian's package (a real OCI registry for the publish tests)
 #
@@ -185,6 +186,8 @@ main() {
     setup_debian
     setup_node_tools
     if [ "${DBBAT_SETUP_CHECKOV:-1}" = 1 ]; then setup_checkov; fi
+    # galaxy-importer (Galaxy's import checks) pins libraries the main .venv must not be held to.
+    bash "$ROOT/scripts/setup-galaxy-importer.sh"
     log "ready: $("$TOOLS/bin/helm3" version --short), $("$TOOLS/bin/helm4" version --short), kubectl $("$TOOLS/bin/kubectl" version --client -o json | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), $("$VENV/bin/ansible" --version | head -1)"
 }
 
