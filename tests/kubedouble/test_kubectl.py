@@ -1,7 +1,13 @@
 """Real kubectl against the double."""
 import json
+import re
+import signal
+import subprocess
+import sys
 
 import pytest
+
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -139,3 +145,25 @@ def test_kubectl_other_workloads(run, kubectl, tmp_path):
     run(kubectl, "rollout", "status", "sts/sts", "--timeout=5s")
     assert "successfully rolled out" in run(kubectl, "rollout", "status", "ds/ds", "--timeout=5s").stdout
     run(kubectl, "wait", "--for=condition=Ready", "pod/p", "--timeout=5s")
+
+
+def test_standalone_command(kubectl, tool_env, tmp_path):
+    """`python -m tests.kubedouble` as the README documents it: prints what to export, serves until Ctrl-C."""
+    proc = subprocess.Popen([sys.executable, "-m", "tests.kubedouble", "--dir", str(tmp_path / "kd"), "--token", "s3cr3t"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("Ctrl-C"):
+                break
+        exports = dict(re.findall(r"^export (\w+)=(\S+)$", "".join(lines), re.M))
+        assert exports["KUBECONFIG"] == str(tmp_path / "kd" / "kubeconfig")
+        assert exports["K8S_AUTH_API_KEY"] == "s3cr3t" and exports["K8S_AUTH_HOST"].startswith("https://127.0.0.1:")
+        env = {**tool_env, "KUBECONFIG": exports["KUBECONFIG"], "KUBECACHEDIR": str(tmp_path / "cache")}
+        out = subprocess.run([kubectl, "get", "ns", "kube-system", "-o", "name"], env=env, capture_output=True,
+                             text=True, timeout=30)
+        assert out.stdout.strip() == "namespace/kube-system", out.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
