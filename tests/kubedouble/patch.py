@@ -163,8 +163,12 @@ def _list_keys(schema):
     return None
 
 
+# Defaults the server fills in list-map keys: an applied item without them is the same item.
+_KEY_DEFAULTS = {"protocol": "TCP"}
+
+
 def _item_id(item, keys):
-    return tuple(item.get(k) for k in keys) if isinstance(item, dict) else item
+    return tuple(item.get(k, _KEY_DEFAULTS.get(k)) for k in keys) if isinstance(item, dict) else item
 
 
 def apply_merge(live, applied, schema):

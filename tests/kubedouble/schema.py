@@ -215,7 +215,12 @@ def _semantic(obj):
                            "Forbidden: may not be specified when strategy `type` is 'Recreate'"))
     if kind == "Service":
         ports = (obj.get("spec") or {}).get("ports") or []
+        seen = set()
         for i, port in enumerate(ports):
+            ident = (port.get("port"), port.get("protocol", "TCP"))
+            if ident in seen:
+                errors.append((["spec", "ports", i], "FieldValueDuplicate", f"Duplicate value: {json.dumps(dict(port=ident[0], protocol=ident[1]))}"))
+            seen.add(ident)
             if len(ports) > 1 and not port.get("name"):
                 errors.append((["spec", "ports", i, "name"], "FieldValueRequired", "Required value"))
             if not isinstance(port.get("port"), int) or not 0 < port["port"] < 65536:

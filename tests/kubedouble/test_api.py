@@ -195,6 +195,15 @@ def test_four_patch_flavours(http):
     assert r["data"] == {"k1": "changed"} and r["metadata"]["labels"] == {"b": "2"}
     assert http.patch(cm_url, data=json.dumps(cfg), headers=apply).status_code == 400  # no fieldManager
 
+    # List-map items match with the server's defaults filled in (Service ports: port + protocol TCP).
+    svc_url = "/api/v1/namespaces/default/services/svc?fieldManager=test"
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc"},
+           "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}
+    first = http.patch(svc_url, data=json.dumps(svc), headers=apply).json()
+    again = http.patch(svc_url, data=json.dumps(svc), headers=apply).json()
+    assert again["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+    assert again["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]
+
 
 def test_watch_list_ends_initial_events_with_a_bookmark(http):
     http.post(SECRETS, json=secret("w1"))
