@@ -26,12 +26,21 @@ def test_helm_lifecycle(run, helm_any, kube_api):
     releases = json.loads(run(helm_any, "list", "-n", ns, "-o", "json").stdout)
     assert [(r["name"], r["revision"], r["status"]) for r in releases] == [("r1", "1", "deployed")]
 
+    # An upgrade with nothing new writes nothing: every resourceVersion stays.
+    def versions():
+        return {(kind, name): kube_api.get(api_version, kind, name, ns)["metadata"]["resourceVersion"]
+                for api_version, kind, name in [("apps/v1", "Deployment", "r1-tiny"), ("v1", "Service", "r1-tiny"),
+                                                ("v1", "ConfigMap", "r1-tiny")]}
+    before = versions()
+    run(helm_any, "upgrade", "r1", TINY, "-n", ns, "--wait", "--timeout", "20s")
+    assert versions() == before
+
     run(helm_any, "upgrade", "r1", TINY, "-n", ns, "--set", "replicas=2", "--set", "greeting=bye",
         "--wait", "--timeout", "20s")
     assert kube_api.get("apps/v1", "Deployment", "r1-tiny", ns)["status"]["readyReplicas"] == 2
     assert kube_api.get("v1", "ConfigMap", "r1-tiny", ns)["data"] == {"greeting": "bye"}
     history = json.loads(run(helm_any, "history", "r1", "-n", ns, "-o", "json").stdout)
-    assert [(h["revision"], h["status"]) for h in history] == [(1, "superseded"), (2, "deployed")]
+    assert [(h["revision"], h["status"]) for h in history] == [(1, "superseded"), (2, "superseded"), (3, "deployed")]
 
     run(helm_any, "rollback", "r1", "1", "-n", ns, "--wait", "--timeout", "20s")
     assert kube_api.get("apps/v1", "Deployment", "r1-tiny", ns)["spec"]["replicas"] == 1
@@ -39,12 +48,12 @@ def test_helm_lifecycle(run, helm_any, kube_api):
 
     # Release Secrets: stored by helm (as protobuf), labelled as helm labels them.
     secrets = kube_api.list("v1", "Secret", ns, "owner=helm,name=r1")
-    assert sorted(s["metadata"]["labels"]["version"] for s in secrets) == ["1", "2", "3"]
+    assert sorted(s["metadata"]["labels"]["version"] for s in secrets) == ["1", "2", "3", "4"]
     assert all(s["type"] == "helm.sh/release.v1" for s in secrets)
     latest = max(secrets, key=lambda s: int(s["metadata"]["labels"]["version"]))
     assert latest["metadata"]["labels"]["status"] == "deployed"
     release = json.loads(gzip.decompress(base64.b64decode(base64.b64decode(latest["data"]["release"]))))
-    assert release["name"] == "r1" and release["version"] == 3
+    assert release["name"] == "r1" and release["version"] == 4
 
     run(helm_any, "uninstall", "r1", "-n", ns, "--wait", "--timeout", "20s")
     assert kube_api.list("v1", "Secret", ns, "owner=helm") == []
