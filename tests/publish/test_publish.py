@@ -236,6 +236,7 @@ def test_failures_have_clear_messages(helm_any, oci_registry_tls, oci_registry_f
         ("lint", dict(good, chart_path=str(broken)), None),
         ("bad_registry", dict(good, registry="https://%s/charts" % reg.host), None),
         ("ok", good, None),
+        ("insecure_ok", dict({k: v for k, v in good.items() if k != "ca_file"}, insecure_skip_tls_verify=True), None),
     ]
     before = reg.counts()
     results, proc = runner.play(steps, verbosity=3)
@@ -264,6 +265,9 @@ def test_failures_have_clear_messages(helm_any, oci_registry_tls, oci_registry_f
     assert lint["pushed"] is False
     failed_with("bad_registry", "registry must be oci://HOST[:PORT]/PATH")
     assert results["ok"]["pushed"] is True, results["ok"]
+    # without the CA but told to skip verification: reads the registry, finds the same chart
+    assert results["insecure_ok"].get("failed") is not True, results["insecure_ok"]["msg"]
+    assert results["insecure_ok"]["changed"] is False and results["insecure_ok"]["registry_checked"] is True
     after = reg.counts()
     # only the successful publish uploaded something: one manifest
     assert after["manifests"] == before["manifests"] + 1
