@@ -1,9 +1,9 @@
 """Fixtures of the deploy role's end-to-end tests: the chart published to a real OCI registry
-(TLS, basic auth), and a runner of playbooks/deploy.yml against the Kubernetes API test double."""
+(TLS, basic auth) by the collection's publish module, and a runner of playbooks/deploy.yml
+against the Kubernetes API test double."""
 import base64
 import gzip
 import json
-import os
 import re
 import subprocess
 import sys
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import CHART_DIR, ROOT
+from tests.conftest import ROOT
 
 PLAYBOOK = ROOT / "playbooks" / "deploy.yml"
 # A valid key and another one, for these tests only (base64 of 32 bytes).
@@ -23,29 +23,11 @@ OTHER_KEY = base64.b64encode(b"dbbat-e2e-other-key-0123456789ab").decode()
 TEST_PASSWORD = "s3cr3t/p@ss:w0rd?#"
 
 
-@dataclass
-class PublishedChart:
-    ref: str
-    version: str
-    registry: object
-
-
 @pytest.fixture(scope="session")
-def published_chart(oci_registry_tls, helm, tool_env, tmp_path_factory):
-    """charts/dbbat packaged and pushed to the session's TLS registry with basic auth."""
-    reg = oci_registry_tls
-    work = tmp_path_factory.mktemp("chart-publish")
-    env = dict(tool_env, HELM_REGISTRY_CONFIG=str(work / "registry.json"),
-               HELM_CACHE_HOME=str(work / "cache"), HELM_CONFIG_HOME=str(work / "config"))
-    version = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())["version"]
-    subprocess.run([helm, "package", str(CHART_DIR), "-d", str(work)], check=True, env=env, capture_output=True)
-    subprocess.run([helm, "registry", "login", reg.host, "--username", reg.username, "--password-stdin",
-                    "--ca-file", reg.ca_file], input=reg.password, text=True, check=True, env=env,
-                   capture_output=True)
-    subprocess.run([helm, "push", str(work / f"dbbat-{version}.tgz"), f"{reg.url}/charts", "--ca-file", reg.ca_file],
-                   check=True, env=env, capture_output=True)
-    os.unlink(work / "registry.json")
-    return PublishedChart(ref=f"{reg.url}/charts/dbbat", version=version, registry=reg)
+def published_chart(published_dbbat_chart):
+    """charts/dbbat published by fclairamb.dbbat.helm_chart_publish to the session's TLS registry
+    with basic auth (tests/publish/registry.py): ``ref``, ``version``, ``registry``."""
+    return published_dbbat_chart
 
 
 @dataclass

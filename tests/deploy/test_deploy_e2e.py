@@ -167,6 +167,10 @@ def test_awx_credential_environment_and_wrong_token(kube_api, published_chart, t
     run = deployer.run()
     assert run.rc == 0 and run.recap["changed"] == 0, run.changed_tasks()
 
+    # An inventory's kube context next to the credential: refused before anything runs, clearly.
+    run = deployer.run(dbbat_kube_context="prod-eu")
+    assert run.rc != 0 and "Set dbbat_kube_context to \"\" for this job" in run.out, run.out[-3000:]
+
     bad = dict(env, K8S_AUTH_API_KEY="not-the-token")
     run = deployer.run(env=bad)
     assert run.rc != 0
