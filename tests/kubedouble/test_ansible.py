@@ -24,7 +24,7 @@ def _play(run, tmp_path, env, *args, **extra):
 
 def test_kubernetes_core_playbook(run, kube_api, tmp_path):
     first = _play(run, tmp_path, {})
-    assert first["namespace"] and first["secret"] and first["helm"]
+    assert first["namespace"] and first["secret"] and first["apply"] and first["ssa"] and first["helm"]
     assert first["labelled_secrets"] == ["creds"]
     assert first["release"]["status"] == "deployed" and first["release"]["revision"] == "1"
     assert kube_api.get("apps/v1", "Deployment", "r1-tiny", "kd-ansible")["status"]["availableReplicas"] == 1
@@ -32,7 +32,7 @@ def test_kubernetes_core_playbook(run, kube_api, tmp_path):
     # Second run, this time as AWX runs it (no kubeconfig, K8S_AUTH_* variables): nothing changes.
     awx = {k: v for k, v in kube_api.awx_env().items() if k.startswith("K8S_AUTH_")}
     second = _play(run, tmp_path, {**awx, "KUBECONFIG": None})
-    assert not second["namespace"] and not second["secret"] and not second["helm"]
+    assert not any(second[k] for k in ("namespace", "secret", "apply", "ssa", "helm")), second
     assert second["release"]["revision"] == "1"
 
     third = _play(run, tmp_path, {}, "--tags", "release", greeting="bye")
