@@ -41,8 +41,12 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def _write_ca_and_server_cert(directory):
-    """A CA and a server certificate for IP 127.0.0.1 signed by it; returns (ca, cert, key) paths."""
+def _write_certificates(directory):
+    """A CA, a server certificate for IP 127.0.0.1 and a client certificate, both signed by it.
+
+    Returns ``{"ca": path, "server_cert": ..., "server_key": ..., "client_cert": ..., "client_key": ...}``.
+    Key identifiers are set: Python 3.13's strict verification wants them.
+    """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -50,6 +54,12 @@ def _write_ca_and_server_cert(directory):
 
     now = datetime.datetime.now(datetime.timezone.utc)
     not_before, not_after = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=2)
+    directory = Path(directory)
+
+    def write_key(key, path):
+        path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+        path.chmod(0o600)
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dbbat test registry CA")])
@@ -66,35 +76,36 @@ def _write_ca_and_server_cert(directory):
                                      encipher_only=False, decipher_only=False), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(not_before).not_valid_after(not_after)
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    directory = Path(directory)
-    paths = directory / "ca.crt", directory / "server.crt", directory / "server.key"
-    paths[0].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    paths[2].chmod(0o600)
-    return tuple(str(p) for p in paths)
+    paths = {"ca": directory / "ca.crt"}
+    paths["ca"].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+
+    for role, usage in (("server", ExtendedKeyUsageOID.SERVER_AUTH), ("client", ExtendedKeyUsageOID.CLIENT_AUTH)):
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1" if role == "server"
+                                                        else "dbbat-test-client")]))
+            .issuer_name(ca_name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(not_before).not_valid_after(not_after)
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        )
+        if role == "server":
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        cert = builder.sign(ca_key, hashes.SHA256())
+        paths[role + "_cert"], paths[role + "_key"] = directory / (role + ".crt"), directory / (role + ".key")
+        paths[role + "_cert"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        write_key(key, paths[role + "_key"])
+    return {name: str(path) for name, path in paths.items()}
 
 
 class Registry:
     """One docker-registry process; its storage survives stop()/start()."""
 
-    def __init__(self, workdir, tls=False, auth=False, username="dbbat-publisher"):
+    def __init__(self, workdir, tls=False, auth=False, client_auth=False, username="dbbat-publisher"):
         if not shutil.which(REGISTRY_BIN):
             pytest.skip("docker-registry is not installed: run `make setup` (Debian package docker-registry)")
         self.workdir = Path(workdir)
@@ -105,6 +116,8 @@ class Registry:
         self.url = f"oci://{self.host}"
         self.plain_http = not tls
         self.ca_file = self.cert_file = self.key_file = None
+        # with client_auth, the registry wants a client certificate signed by its CA (mutual TLS)
+        self.client_cert_file = self.client_key_file = None
         self.username = self.password = None
         config = {
             "version": 0.1,
@@ -112,9 +125,14 @@ class Registry:
             "storage": {"filesystem": {"rootdirectory": self.storage_dir}, "delete": {"enabled": True}},
             "http": {"addr": self.host, "secret": secrets.token_hex(16)},
         }
-        if tls:
-            self.ca_file, self.cert_file, self.key_file = _write_ca_and_server_cert(self.workdir)
+        if tls or client_auth:
+            certs = _write_certificates(self.workdir)
+            self.ca_file, self.cert_file, self.key_file = certs["ca"], certs["server_cert"], certs["server_key"]
             config["http"]["tls"] = {"certificate": self.cert_file, "key": self.key_file}
+            self.plain_http = False
+        if client_auth:
+            self.client_cert_file, self.client_key_file = certs["client_cert"], certs["client_key"]
+            config["http"]["tls"]["clientcas"] = [self.ca_file]
         if auth:
             self.username, self.password = username, "pw-" + secrets.token_urlsafe(18)
             htpasswd = subprocess.run(["htpasswd", "-Bbn", self.username, self.password],
@@ -162,6 +180,8 @@ class Registry:
     def _ready(self):
         scheme = "http" if self.plain_http else "https"
         context = None if self.plain_http else ssl.create_default_context(cafile=self.ca_file)
+        if self.client_cert_file:
+            context.load_cert_chain(self.client_cert_file, self.client_key_file)
         try:
             urllib.request.urlopen(f"{scheme}://{self.host}/v2/", timeout=1, context=context)
             return True
@@ -193,13 +213,20 @@ class Registry:
     # -- what clients need -----------------------------------------------------
     def helm_flags(self):
         """TLS flags for `helm pull/push/template` against this registry (no credentials)."""
-        return ["--plain-http"] if self.plain_http else ["--ca-file", self.ca_file]
+        if self.plain_http:
+            return ["--plain-http"]
+        flags = ["--ca-file", self.ca_file]
+        if self.client_cert_file:
+            flags += ["--cert-file", self.client_cert_file, "--key-file", self.client_key_file]
+        return flags
 
     def module_args(self):
         """Connection options of fclairamb.dbbat.helm_chart_publish for this registry."""
         args = {"plain_http": self.plain_http}
         if self.ca_file:
             args["ca_file"] = self.ca_file
+        if self.client_cert_file:
+            args["cert_file"], args["key_file"] = self.client_cert_file, self.client_key_file
         if self.username:
             args["username"], args["password"] = self.username, self.password
         return args
@@ -289,11 +316,12 @@ def oci_registry(request):
 
 @pytest.fixture
 def oci_registry_factory(tmp_path):
-    """Start fresh registries for one test: ``factory(tls=False, auth=False)``."""
+    """Start fresh registries for one test: ``factory(tls=False, auth=False, client_auth=False)``."""
     started = []
 
-    def factory(tls=False, auth=False):
-        reg = _started(Path(tempfile.mkdtemp(dir=tmp_path, prefix="oci-")), tls=tls, auth=auth)
+    def factory(tls=False, auth=False, client_auth=False):
+        reg = _started(Path(tempfile.mkdtemp(dir=tmp_path, prefix="oci-")), tls=tls, auth=auth,
+                       client_auth=client_auth)
         started.append(reg)
         return reg
 

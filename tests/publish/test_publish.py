@@ -330,3 +330,23 @@ def test_published_dbbat_chart_fixture(published_dbbat_chart):
     assert chart.ref == "%s/charts/dbbat" % reg.url
     assert chart.version == yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())["version"]
     assert chart.digest and reg.tag_digest("charts/dbbat", chart.version.replace("+", "_")) == chart.digest
+
+
+def test_mutual_tls_with_client_certificate(helm_any, oci_registry_factory, tool_env, tmp_path):
+    """cert_file/key_file reach helm: a registry that wants a client certificate accepts the publish,
+    and refuses it, with the TLS message, without one."""
+    reg = oci_registry_factory(client_auth=True)
+    runner = Runner(tool_env, tmp_path, reg)
+    good = dict(reg.module_args(), registry="%s/mtls" % reg.url, binary_path=helm_any,
+                chart_path=str(copy_chart(tmp_path, "mtls")))
+    results, _ = runner.play([
+        ("no_client_cert", {k: v for k, v in good.items() if k not in ("cert_file", "key_file")}, None),
+        ("with_client_cert", good, None),
+    ])
+    assert results["no_client_cert"]["failed"] is True
+    assert "registry %s refused the TLS client certificate" % reg.host in results["no_client_cert"]["msg"]
+    assert "set cert_file and key_file" in results["no_client_cert"]["msg"]
+    assert results["with_client_cert"].get("failed") is not True, results["with_client_cert"]["msg"]
+    assert results["with_client_cert"]["pushed"] is True
+    assert reg.tag_digest("mtls/publishme", "0.1.0") == results["with_client_cert"]["digest"]
+    runner.assert_clean()

@@ -56,6 +56,9 @@ ERROR_PATTERNS = (
     # plain HTTP sent to an HTTPS server: Go answers 400, some registries reset the connection
     ("https_mismatch", re.compile(r"\"http://[^\"]*\": response status code 400|malformed HTTP response"
                                   r"|first record does not look like a TLS handshake", re.I)),
+    # the server ended the handshake: it wants a (valid) client certificate
+    ("client_certificate", re.compile(r"remote error: tls: (bad certificate|certificate required"
+                                      r"|unknown certificate|expired certificate|certificate revoked)", re.I)),
     ("tls", re.compile(r"x509:|tls: |certificate", re.I)),
     ("denied", re.compile(r"\b403\b|\bdenied\b|forbidden", re.I)),
     ("unauthorized", re.compile(r"\b401\b|unauthorized|authentication required|basic credential not found"
@@ -134,7 +137,8 @@ def parse_digest(output):
 
 
 def classify_registry_error(text):
-    """One of plain_http_mismatch, https_mismatch, tls, denied, unauthorized, unreachable, not_found, other."""
+    """One of plain_http_mismatch, https_mismatch, client_certificate, tls, denied, unauthorized, unreachable,
+    not_found, other."""
     for kind, pattern in ERROR_PATTERNS:
         if pattern.search(text or ""):
             return kind

@@ -255,6 +255,9 @@ def registry_error_message(kind, host, detail, username=None):
     if kind == "denied":
         return ("registry %s denied access (403): the credentials lack permission on this repository, "
                 "or it does not exist (%s)" % (host, detail))
+    if kind == "client_certificate":
+        return ("registry %s refused the TLS client certificate (%s): set cert_file and key_file to a "
+                "client certificate it trusts" % (host, detail))
     if kind == "tls":
         return ("TLS verification of registry %s failed (%s): set ca_file to the CA that signed its "
                 "certificate, or plain_http if it serves plain HTTP" % (host, detail))

@@ -156,6 +156,8 @@ def test_argv_builders_return_lists_of_strings():
     ('Error: Get "https://nowhere.invalid/v2/": dial tcp: lookup nowhere.invalid: no such host', "unreachable"),
     ('Error: Get "https://127.0.0.1:5000/v2/x": tls: failed to verify certificate: x509: certificate signed by '
      "unknown authority", "tls"),
+    ('Error: Get "https://127.0.0.1:5000/v2/x/manifests/0.1.0": remote error: tls: bad certificate',
+     "client_certificate"),
     ('Error: authenticating to "127.0.0.1:5000": GET "https://127.0.0.1:5000/v2/": response status code 401: '
      "unauthorized: authentication required", "unauthorized"),
     ('Error: GET "https://127.0.0.1:5000/v2/x/manifests/1": basic credential not found', "unauthorized"),
