@@ -92,7 +92,36 @@ def _set_status(store, obj, status):
         store.write({**obj, "status": status}, subresource="status", reconcile=False)
 
 
+def _scaled(value, replicas, round_up):
+    if isinstance(value, str) and value.endswith("%"):
+        exact = int(value[:-1]) * replicas / 100
+        return int(-(-exact // 1)) if round_up else int(exact)
+    return int(value or 0)
+
+
+def max_unavailable(spec):
+    """deploymentutil.MaxUnavailable: how many pods a rolling update may have down."""
+    strategy, replicas = spec.get("strategy") or {}, spec.get("replicas", 1)
+    if strategy.get("type", "RollingUpdate") != "RollingUpdate" or not replicas:
+        return 0
+    ru = strategy.get("rollingUpdate") or {}
+    surge, unavailable = _scaled(ru.get("maxSurge", "25%"), replicas, True), _scaled(ru.get("maxUnavailable", "25%"), replicas, False)
+    return min(1 if surge == unavailable == 0 else unavailable, replicas)
+
+
+def _ready_pods(store, rs):
+    """Ready pods of a ReplicaSet: all of them when the kubelet could start them, else those that
+    were already running (a running pod does not notice a Secret going away)."""
+    spec, status = rs.get("spec") or {}, rs.get("status") or {}
+    replicas = spec.get("replicas", 1)
+    missing = missing_reference(store, rs["metadata"]["namespace"], (spec.get("template") or {}).get("spec"))
+    return (min(status.get("readyReplicas", 0), replicas) if missing else replicas), missing
+
+
 def _deployment(store, dep):
+    """The deployment controller, reduced: one ReplicaSet per pod template (named by its hash).
+    A rolling update keeps the old ReplicaSets' pods until the new ones are ready, so a broken
+    update leaves the Deployment Available with old replicas pending, as on a cluster."""
     meta, spec = dep["metadata"], dep.get("spec") or {}
     ns, name, replicas = meta["namespace"], meta["name"], spec.get("replicas", 1)
     template = spec.get("template") or {}
@@ -100,63 +129,74 @@ def _deployment(store, dep):
     rs_name = f"{name}-{phash}"
     owned = [rs for rs in store.list(R["ReplicaSet"], ns)[0]
              if any(o.get("uid") == meta["uid"] and o.get("controller") for o in rs["metadata"].get("ownerReferences", []))]
-    revisions = [int(rs["metadata"].get("annotations", {}).get("deployment.kubernetes.io/revision", "0")) for rs in owned]
     current = next((rs for rs in owned if rs["metadata"]["name"] == rs_name), None)
-    revision = current["metadata"]["annotations"]["deployment.kubernetes.io/revision"] if current \
-        else str(max(revisions, default=0) + 1)
-    labels = {**(template.get("metadata") or {}).get("labels", {}), "pod-template-hash": phash}
-    rs_template = copy.deepcopy(template)
-    rs_template.setdefault("metadata", {})["labels"] = labels
-    selector = copy.deepcopy(spec.get("selector") or {})
-    selector.setdefault("matchLabels", {})["pod-template-hash"] = phash
-    wanted = {
-        "apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "metadata": {"name": rs_name, "namespace": ns, "labels": labels,
-                     "annotations": {"deployment.kubernetes.io/revision": revision,
-                                     "deployment.kubernetes.io/desired-replicas": str(replicas),
-                                     "deployment.kubernetes.io/max-replicas": str(replicas)},
-                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name,
-                                          "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}]},
-        "spec": {"replicas": 0 if spec.get("paused") else replicas, "minReadySeconds": spec.get("minReadySeconds", 0),
-                 "selector": selector, "template": rs_template},
-    }
-    if current is None:
-        current, _ = store.write(wanted, create=True, reconcile=False)
-    else:
-        current, _ = store.write({**current, "metadata": {**current["metadata"], **wanted["metadata"]},
-                                  "spec": wanted["spec"]}, reconcile=False)
+    if not spec.get("paused"):
+        revisions = [int(rs["metadata"].get("annotations", {}).get("deployment.kubernetes.io/revision", "0")) for rs in owned]
+        revision = current["metadata"]["annotations"]["deployment.kubernetes.io/revision"] if current \
+            else str(max(revisions, default=0) + 1)
+        labels = {**(template.get("metadata") or {}).get("labels", {}), "pod-template-hash": phash}
+        rs_template = copy.deepcopy(template)
+        rs_template.setdefault("metadata", {})["labels"] = labels
+        selector = copy.deepcopy(spec.get("selector") or {})
+        selector.setdefault("matchLabels", {})["pod-template-hash"] = phash
+        wanted = {
+            "apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": rs_name, "namespace": ns, "labels": labels,
+                         "annotations": {"deployment.kubernetes.io/revision": revision,
+                                         "deployment.kubernetes.io/desired-replicas": str(replicas),
+                                         "deployment.kubernetes.io/max-replicas": str(replicas)},
+                         "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name,
+                                              "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}]},
+            "spec": {"replicas": replicas, "minReadySeconds": spec.get("minReadySeconds", 0),
+                     "selector": selector, "template": rs_template},
+        }
+        if current is None:
+            current, _ = store.write(wanted, create=True, reconcile=False)
+        else:
+            current, _ = store.write({**current, "metadata": {**current["metadata"], **wanted["metadata"]},
+                                      "spec": wanted["spec"]}, reconcile=False)
+        if meta.get("annotations", {}).get("deployment.kubernetes.io/revision") != revision:
+            meta = {**meta, "annotations": {**meta.get("annotations", {}), "deployment.kubernetes.io/revision": revision}}
+            dep, _ = store.write({**dep, "metadata": meta}, reconcile=False)
+    new_ready, missing = _ready_pods(store, current) if current else (0, None)
+    rolling = (spec.get("strategy") or {}).get("type", "RollingUpdate") == "RollingUpdate"
+    total, ready = (current["spec"]["replicas"] if current else 0), new_ready
     for rs in owned:
-        if rs["metadata"]["name"] != rs_name and rs["spec"].get("replicas"):
-            store.write({**rs, "spec": {**rs["spec"], "replicas": 0}}, reconcile=False)
-    if meta.get("annotations", {}).get("deployment.kubernetes.io/revision") != revision:
-        meta = {**meta, "annotations": {**meta.get("annotations", {}), "deployment.kubernetes.io/revision": revision}}
-        dep, _ = store.write({**dep, "metadata": meta}, reconcile=False)
-    missing = missing_reference(store, ns, template.get("spec"))
-    ready = 0 if missing or spec.get("paused") else replicas
-    available = ready >= replicas
-    status = {"observedGeneration": meta.get("generation", 1), "replicas": replicas, "updatedReplicas": replicas,
-              "readyReplicas": ready, "availableReplicas": ready}
-    if replicas - ready:
-        status["unavailableReplicas"] = replicas - ready
+        if current and rs["metadata"]["name"] == current["metadata"]["name"]:
+            continue
+        keep = rs["spec"].get("replicas", 0) if (rolling and new_ready < replicas) or spec.get("paused") else 0
+        if rs["spec"].get("replicas", 0) != keep:
+            rs, _ = store.write({**rs, "spec": {**rs["spec"], "replicas": keep}}, reconcile=False)
+        total += keep
+        ready += min(_ready_pods(store, rs)[0], keep)
+    complete = new_ready >= replicas and total == replicas
+    available = ready >= replicas - max_unavailable(spec)
+    why = f" {missing}" if missing and new_ready < replicas else ""
+    status = {"observedGeneration": meta.get("generation", 1), "replicas": total,
+              "updatedReplicas": current["spec"]["replicas"] if current else 0, "readyReplicas": ready,
+              "availableReplicas": ready, "unavailableReplicas": max(total - ready, 0)}
     status = {k: v for k, v in status.items() if v or k == "observedGeneration"}
+    if spec.get("paused"):
+        progressing = ("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused")
+    elif complete:
+        progressing = ("Progressing", "True", "NewReplicaSetAvailable", f'ReplicaSet "{rs_name}" has successfully progressed.')
+    else:
+        progressing = ("Progressing", "True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.{why}')
     status["conditions"] = _conditions((dep.get("status") or {}).get("conditions"), [
         ("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.") if available else
-        ("Available", "False", "MinimumReplicasUnavailable", f"Deployment does not have minimum availability. {missing}"),
-        ("Progressing", "True", "NewReplicaSetAvailable", f'ReplicaSet "{rs_name}" has successfully progressed.') if available else
-        ("Progressing", "True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.'),
-    ])
+        ("Available", "False", "MinimumReplicasUnavailable", f"Deployment does not have minimum availability.{why}"),
+        progressing])
     _set_status(store, dep, status)
 
 
 def _replicaset(store, rs):
     spec = rs.get("spec") or {}
     replicas = spec.get("replicas", 1)
-    missing = missing_reference(store, rs["metadata"]["namespace"], (spec.get("template") or {}).get("spec"))
-    ready = 0 if missing else replicas
+    ready, missing = _ready_pods(store, rs)
     status = {"replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": ready,
               "availableReplicas": ready, "observedGeneration": rs["metadata"].get("generation", 1)}
     status = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
-    if missing:
+    if missing and ready < replicas:
         status["conditions"] = _conditions((rs.get("status") or {}).get("conditions"),
                                            [("ReplicaFailure", "True", "FailedCreate", missing)])
     _set_status(store, rs, status)

@@ -275,11 +275,24 @@ def test_readiness_follows_references(http):
     assert rs["metadata"]["labels"]["pod-template-hash"] in rs["metadata"]["name"]
     assert rs["status"]["readyReplicas"] == 2
 
-    # A missing service account blocks it again; deleting the Deployment takes its ReplicaSets along.
+    # A rolling update to a template that cannot start keeps the old pods: still Available, the
+    # rollout stuck with old replicas pending, the missing reference named in Progressing.
     dep["spec"]["template"]["spec"]["serviceAccountName"] = "robot"
     api.put_object(dep)
-    assert 'serviceaccount "robot" not found' in _available(api)["message"]
-    assert len(api.list("apps/v1", "ReplicaSet", "default", "app=web")) == 2
+    dep = api.get("apps/v1", "Deployment", "web", "default")
+    assert _available(api)["status"] == "True"
+    assert (dep["status"]["replicas"], dep["status"]["updatedReplicas"], dep["status"]["readyReplicas"]) == (4, 2, 2)
+    progressing = [c for c in dep["status"]["conditions"] if c["type"] == "Progressing"][0]
+    assert progressing["reason"] == "ReplicaSetUpdated" and 'serviceaccount "robot" not found' in progressing["message"]
+    assert sorted(rs["spec"]["replicas"] for rs in api.list("apps/v1", "ReplicaSet", "default", "app=web")) == [2, 2]
+
+    # Once the service account exists, the rollout completes and the old ReplicaSet is scaled down.
+    api.put_object({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "robot"}})
+    dep = api.get("apps/v1", "Deployment", "web", "default")
+    assert (dep["status"]["replicas"], dep["status"]["updatedReplicas"], dep["status"]["readyReplicas"]) == (2, 2, 2)
+    assert sorted(rs["spec"]["replicas"] for rs in api.list("apps/v1", "ReplicaSet", "default", "app=web")) == [0, 2]
+
+    # Deleting the Deployment takes its ReplicaSets along.
     assert http.delete(DEPLOYS + "/web").status_code == 200
     assert api.list("apps/v1", "ReplicaSet", "default") == []
 

@@ -79,6 +79,16 @@ def test_helm_wait_fails_and_rolls_back_on_a_missing_secret_key(run, helm_any, k
     run(helm_any, "install", "r1", TINY, "-n", ns, "--set", "secretName=creds", "--wait", "--timeout", "20s")
     assert kube_api.get("apps/v1", "Deployment", "r1-tiny", ns)["status"]["availableReplicas"] == 1
 
+    # A broken upgrade (a key the Secret lacks) times out while the old pods keep serving, and is
+    # rolled back.
+    p = run(helm_any, "upgrade", "r1", TINY, "-n", ns, "--set", "secretName=creds", "--set", "secretKey=NOPE",
+            "--wait", flag, "--timeout", "3s", ok=False)
+    assert "UPGRADE FAILED" in p.stderr and "rolled back" in p.stderr.lower()
+    dep = kube_api.get("apps/v1", "Deployment", "r1-tiny", ns)
+    assert [e["valueFrom"]["secretKeyRef"]["key"] for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]
+            if "secretKeyRef" in e.get("valueFrom", {})] == ["DBB_KEY"]
+    assert dep["status"]["availableReplicas"] == 1 and dep["status"]["replicas"] == 1
+
     # An upgrade that drops the reference removes it from the live object (helm 3: three-way
     # strategic merge; helm 4: server-side apply).
     run(helm_any, "upgrade", "r1", TINY, "-n", ns, "--reset-values", "--wait", "--timeout", "20s")
