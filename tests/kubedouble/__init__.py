@@ -30,6 +30,8 @@ fieldValidation=Ignore/Warn) or a bad name or label gives 422 Invalid with cause
 A readiness controller (readiness.py) marks Deployments, ReplicaSets, StatefulSets, DaemonSets
 and Pods ready only when their service account and every non-optional Secret/ConfigMap (and
 key) their pod template references exist; otherwise the status names the missing reference.
+A rolling update to a template that cannot start keeps the old pods (Available, rollout stuck),
+so helm --wait / --atomic, kubectl rollout status and kstatus behave as on a cluster.
 
 What it does NOT emulate, so read no more into a green test than this:
 - scheduling, nodes, images, container start-up, probes, crash loops: no pod ever runs; a

@@ -5,8 +5,10 @@ exists: the service account, every Secret and ConfigMap referenced by env (secre
 configMapKeyRef), envFrom and volumes (secret, configMap, projected), with the referenced keys,
 unless marked optional. Deployments (with their ReplicaSets), StatefulSets, DaemonSets,
 ReplicaSets and bare Pods get the status a real cluster would show: ready when runnable, else
-not ready with a condition message naming the first missing reference. It runs after every
-write, so creating the missing Secret later makes the workload ready."""
+not ready with a condition message naming the first missing reference. Pods that were ready stay
+ready (a running container does not notice a Secret going away), and a rolling update keeps the
+old ReplicaSet's pods until the new ones are ready. It runs after every write, so creating the
+missing Secret later makes the workload ready."""
 import copy
 import hashlib
 import json
