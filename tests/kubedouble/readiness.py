@@ -205,17 +205,21 @@ def _replicaset(store, rs):
 
 
 def _statefulset(store, sts):
-    meta, spec = sts["metadata"], sts.get("spec") or {}
+    """Ready when runnable; an update to a template that cannot start stays on the old revision
+    with its running pods (the real controller would be stuck replacing the first one)."""
+    meta, spec, previous = sts["metadata"], sts.get("spec") or {}, sts.get("status") or {}
     replicas = spec.get("replicas", 1)
     missing = missing_reference(store, meta["namespace"], (spec.get("template") or {}).get("spec"))
-    ready = 0 if missing else replicas
     revision = f'{meta["name"]}-{template_hash(spec.get("template") or {})}'
+    current = previous.get("currentRevision", revision) if missing else revision
+    ready = min(previous.get("readyReplicas", 0), replicas) if missing else replicas
+    updated = replicas if current == revision else 0
     status = {"observedGeneration": meta.get("generation", 1), "replicas": replicas, "readyReplicas": ready,
-              "currentReplicas": replicas, "updatedReplicas": replicas, "availableReplicas": ready,
-              "currentRevision": revision, "updateRevision": revision, "collisionCount": 0}
+              "currentReplicas": replicas, "updatedReplicas": updated, "availableReplicas": ready,
+              "currentRevision": current, "updateRevision": revision, "collisionCount": 0}
     status = {k: v for k, v in status.items() if v or k in ("observedGeneration", "replicas", "collisionCount")}
     if missing:
-        status["conditions"] = _conditions((sts.get("status") or {}).get("conditions"),
+        status["conditions"] = _conditions(previous.get("conditions"),
                                            [("PodsReady", "False", "ContainersNotReady", missing)])
     _set_status(store, sts, status)
 

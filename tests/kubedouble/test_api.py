@@ -365,3 +365,21 @@ def test_immutable_fields(http):
     r = http.patch(SECRETS + "/frozen", data=json.dumps({"data": {"a": "Mg=="}}),
                    headers={"Content-Type": "application/merge-patch+json"})
     assert r.status_code == 422 and "immutable" in r.json()["message"]
+
+
+def test_statefulset_update_to_a_broken_template_stays_on_the_old_revision(kube_api):
+    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+           "spec": {"serviceName": "db", "replicas": 2, "selector": {"matchLabels": {"app": "db"}},
+                    "template": {"metadata": {"labels": {"app": "db"}},
+                                 "spec": {"containers": [{"name": "db", "image": "pg:1"}]}}}}
+    kube_api.put_object(sts)
+    status = kube_api.get("apps/v1", "StatefulSet", "db")["status"]
+    assert status["readyReplicas"] == 2 and status["currentRevision"] == status["updateRevision"]
+    sts["spec"]["template"]["spec"]["containers"][0]["envFrom"] = [{"secretRef": {"name": "db-creds"}}]
+    kube_api.put_object(sts)
+    status = kube_api.get("apps/v1", "StatefulSet", "db")["status"]
+    assert status["readyReplicas"] == 2 and status["currentRevision"] != status["updateRevision"]
+    assert status.get("updatedReplicas", 0) == 0 and 'secret "db-creds" not found' in status["conditions"][0]["message"]
+    kube_api.put_object({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db-creds"}})
+    status = kube_api.get("apps/v1", "StatefulSet", "db")["status"]
+    assert status["updatedReplicas"] == 2 and status["currentRevision"] == status["updateRevision"]
