@@ -149,22 +149,19 @@ def _matches(schema, value):
     return not errors
 
 
-def validate(obj, strict=True):
+def validate(obj):
     """Return a list of (field path, reason, message) for what the real API server would refuse.
-
-    Unknown fields are refused unless strict is False (fieldValidation=Ignore), in which case they
-    are dropped from obj in place by the caller (see strip_unknown)."""
+    Unknown fields are among them: callers that must ignore them strip them first (strip_unknown)."""
     errors = []
     schema = schema_for(obj.get("apiVersion", ""), obj.get("kind", ""))
     if schema is not None:
         _walk(schema, obj, [], errors)
-        if not strict:
-            errors = [e for e in errors if e[2] != "Invalid value: unknown field"]
     errors += _semantic(obj)
     return [(path_str(p), r, m) for p, r, m in errors]
 
 
 def strip_unknown(schema, value):
+    """Drop the fields the schema does not know (fieldValidation=Ignore or Warn)."""
     schema = resolve(schema)
     if isinstance(value, dict) and schema.get("additionalProperties", True) is False:
         for k in [k for k in value if k not in schema.get("properties", {})]:
