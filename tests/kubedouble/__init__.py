@@ -44,7 +44,10 @@ What it does NOT emulate, so read no more into a green test than this:
 - CustomResourceDefinitions are stored but no custom resource is served; no conversion between
   versions of one resource (an autoscaling/v2 HPA read as autoscaling/v1 comes back as written);
 - time: a Deployment that cannot become ready stays Progressing (no ProgressDeadlineExceeded);
-- the real server's 400 "strict decoding error" for unknown fields is answered as 422 here;
+- unknown fields: the real server drops them with a warning when the client does not ask for
+  fieldValidation=Strict (kubernetes.core does not ask), and answers 400 "strict decoding error"
+  when it does; the double refuses them with 422 in both cases (stricter on purpose: a typo in
+  a definition fails here instead of being dropped), and drops them only on Ignore/Warn;
 - protobuf bodies of other kinds get 415 (e.g. `kubectl create deployment`: apply a manifest);
 - replies are JSON only (protobuf is decoded, never sent); no aggregated discovery (clients
   fall back to the legacy discovery documents); no HTTP/2.
