@@ -23,8 +23,9 @@ kubectl's typed clients send that way), DELETE with garbage collection
 of owned objects and of a namespace's content, PATCH (server-side apply, strategic merge, merge
 and JSON patch), watches (including the watch-list form closed by a bookmark), the scale and
 status subresources. uid, resourceVersion (a global counter, unchanged when a write changes
-nothing), generation, creationTimestamp and a few defaults (Deployment strategy and replicas,
-Service clusterIP, Secret stringData folded into data) are kept like the real server does.
+nothing), generation, creationTimestamp and the defaults clients depend on (replicas and update
+strategies of Deployments/StatefulSets/DaemonSets, Service clusterIP and port protocol/targetPort,
+Secret stringData folded into data) are kept like the real server does.
 Every write is validated against the strict schemas: a wrong type, an unknown field (unless
 fieldValidation=Ignore/Warn) or a bad name or label gives 422 Invalid with causes[].field.
 A readiness controller (readiness.py) marks Deployments, ReplicaSets, StatefulSets, DaemonSets
@@ -40,7 +41,10 @@ What it does NOT emulate, so read no more into a green test than this:
 - admission webhooks, RBAC (the one token is all-powerful), quotas, limit ranges, PSA;
 - field ownership conflicts of server-side apply (managedFields are not kept) and
   resourceVersion preconditions beyond a simple equality check;
-- graceful deletion and finalizers (deletion is immediate; a namespace never stays Terminating);
+- graceful deletion and finalizers: deletion is immediate (a namespace is Terminating for a
+  moment, then gone with its content);
+- most defaulting: only the defaults clients depend on are filled in (above), so objects read
+  back are closer to what was written than on a cluster (no imagePullPolicy, dnsPolicy, ...);
 - CustomResourceDefinitions are stored but no custom resource is served; no conversion between
   versions of one resource (an autoscaling/v2 HPA read as autoscaling/v1 comes back as written);
 - time: a Deployment that cannot become ready stays Progressing (no ProgressDeadlineExceeded);
