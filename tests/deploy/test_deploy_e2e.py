@@ -126,8 +126,16 @@ def test_first_deploy_noop_check_upgrade_and_release_history(kube_api, deployer)
         _assert_no_secret(str(cm.get("data", {})), f"ConfigMap {cm['metadata']['name']}")
 
 
-def test_key_loss_guard_and_removal_keep_the_secret(kube_api, deployer):
+def test_check_on_empty_cluster_key_loss_guard_and_removal(kube_api, deployer):
     api = kube_api
+    # 0. --check on an empty cluster: says what would be created, creates nothing.
+    run = deployer.run("--check")
+    assert run.rc == 0, run.out[-4000:]
+    changed = run.changed_tasks()
+    assert any("Namespace" in t for t in changed) and any("helm release" in t for t in changed), changed
+    assert "Secret dbbat/dbbat-secrets would be created" in run.out
+    assert api.get("v1", "Namespace", NS) is None and api.list("v1", "Secret", NS) == []
+
     # 1. Deploy.
     run = deployer.run()
     assert run.rc == 0, run.out[-4000:]
