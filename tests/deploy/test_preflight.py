@@ -1,0 +1,48 @@
+"""Bad input is refused in preflight, before any call to a cluster, with a message naming the
+variable, and without printing a secret. No cluster at all here: KUBECONFIG points nowhere."""
+import pytest
+
+from .conftest import TEST_KEY, Deployer
+
+
+class _NoRegistry:
+    username = password = ca_file = None
+
+
+class _Chart:
+    ref, version, registry = "oci://registry.invalid/charts/dbbat", "1.0.0", _NoRegistry()
+
+
+@pytest.fixture
+def offline_deployer(tool_env, tmp_path):
+    env = {k: v for k, v in tool_env.items() if not k.startswith("K8S_AUTH_")}
+    env.update(KUBECONFIG=str(tmp_path / "no-such-kubeconfig"), ANSIBLE_NOCOLOR="1")
+    return Deployer(tmp_path, env, _Chart(), dbbat_registry_username="", dbbat_registry_password="",
+                    dbbat_registry_ca_file="")
+
+
+SECRET_KEY_LOOKALIKE = "not-base64-but-secret-" + "x" * 10
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    ({"dbbat_chart_version": "latest"}, "dbbat_chart_version must be an exact chart version"),
+    ({"dbbat_chart_version": "^1.0.0"}, "dbbat_chart_version must be an exact chart version"),
+    ({"dbbat_chart_version": ""}, "dbbat_chart_version must be an exact chart version"),
+    ({"dbbat_db_host": ""}, "No storage database: set dbbat_db_dsn"),
+    ({"dbbat_db_dsn": "host=db user=dbbat"}, "dbbat_db_dsn must be a URL DSN"),
+    ({"dbbat_encryption_key": ""}, "dbbat_encryption_key is empty"),
+    ({"dbbat_encryption_key": SECRET_KEY_LOOKALIKE}, "dbbat_encryption_key must be standard base64 of exactly 32 bytes"),
+    ({"dbbat_encryption_key": TEST_KEY[:-4] + "AA=="}, "dbbat_encryption_key must be standard base64 of exactly 32 bytes"),
+    ({"dbbat_db_sslmode": "sometimes"}, "value of dbbat_db_sslmode must be one of"),
+    ({"dbbat_replicas": "three"}, "dbbat_replicas"),
+    ({"dbbat_ingress_enabled": "true"}, "dbbat_ingress_enabled is true but dbbat_ingress_host is empty"),
+    ({"dbbat_autoscaling_enabled": True, "dbbat_autoscaling_min_replicas": 6}, "dbbat_autoscaling_min_replicas (6) is above"),
+    ({"dbbat_values": {"postgresql": {"external": {"password": SECRET_KEY_LOOKALIKE}}}},
+     "dbbat_values sets postgresql.external.password"),
+], ids=lambda v: str(v)[:40] if isinstance(v, dict) else None)
+def test_bad_input_is_refused_before_the_cluster(offline_deployer, overrides, expected):
+    run = offline_deployer.run(**overrides)
+    assert run.rc != 0
+    assert expected in run.out, run.out[-3000:]
+    assert "Preflight | read the Secret" not in run.out, "preflight must refuse before talking to the cluster"
+    assert SECRET_KEY_LOOKALIKE not in run.out and TEST_KEY not in run.out
