@@ -51,6 +51,7 @@ def main():
         default_chart = ROOT / "tests" / "publish" / "testdata" / "publishme"
     parser.add_argument("--chart", default=str(default_chart))
     opts = parser.parse_args()
+    opts.helm, opts.chart = os.path.abspath(opts.helm), os.path.abspath(opts.chart)
 
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(ROOT / ".tools" / "bin"), str(ROOT / ".venv" / "bin"), env.get("PATH", "")])

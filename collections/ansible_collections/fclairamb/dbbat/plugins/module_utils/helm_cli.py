@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import io
+import os
 import re
 import tarfile
 
@@ -303,6 +304,8 @@ class HelmCli(object):
     def __init__(self, module, binary_path=None):
         self.module = module
         if binary_path:
+            if not (os.path.isfile(binary_path) and os.access(binary_path, os.X_OK)):
+                raise HelmError("binary_path %s is not an executable file" % binary_path, kind="helm_missing")
             self.binary = binary_path
         else:
             self.binary = module.get_bin_path("helm", required=False)

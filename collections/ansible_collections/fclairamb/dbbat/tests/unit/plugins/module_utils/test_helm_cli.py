@@ -257,10 +257,25 @@ def test_helm_cli_runs_argv_lists_only():
         helm.run("helm version")
 
 
-def test_helm_cli_refuses_old_helm():
+def _fake_helm(tmp_path):
+    path = tmp_path / "helm"
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_helm_cli_refuses_old_helm(tmp_path):
     class Module(object):
         def run_command(self, argv, **kwargs):
             return 0, "v3.7.2", ""
 
     with pytest.raises(HelmError, match=r"Helm >= 3\.8\.0 is needed"):
-        helm_cli.HelmCli(Module(), "/opt/helm").version
+        helm_cli.HelmCli(Module(), _fake_helm(tmp_path)).version
+
+
+def test_helm_cli_refuses_a_binary_path_that_cannot_run(tmp_path):
+    not_executable = tmp_path / "helm.txt"
+    not_executable.write_text("")
+    for path in (str(tmp_path / "missing"), str(not_executable), str(tmp_path)):
+        with pytest.raises(HelmError, match="binary_path .* is not an executable file"):
+            helm_cli.HelmCli(object(), path)

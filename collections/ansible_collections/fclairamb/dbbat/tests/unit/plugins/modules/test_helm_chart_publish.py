@@ -112,6 +112,9 @@ class FakeHelm(object):
         return [argv for argv, _data in self.calls if argv[1] == name]
 
 
+FAKE_HELM = "/bin/true"  # an executable for binary_path; run_command is replaced, so it never runs
+
+
 @pytest.fixture
 def chart(tmp_path):
     chart_dir = tmp_path / "mychart"
@@ -134,7 +137,7 @@ def run_module(monkeypatch, helm, expect=Exit, check_mode=False, **args):
         return helm(module, argv, **kwargs)
 
     monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
-    args.setdefault("binary_path", "/usr/local/bin/helm")
+    args.setdefault("binary_path", FAKE_HELM)
     if check_mode:
         args["_ansible_check_mode"] = True
     with patch_module_args(args):
