@@ -27,7 +27,7 @@ part "molecule (kubedouble)" molecule test -s kubedouble
 part "ansible-test units" bash scripts/ansible-test-offline.sh units --venv --python 3.13
 part "ansible-test sanity" bash scripts/ansible-test-offline.sh sanity --venv --python 3.13
 part "ansible-lint (production profile)" ansible-lint
-part "yamllint" yamllint .
+part "yamllint" yamllint --no-warnings .
 part "collection docs lint (antsibull-docs)" antsibull-docs lint-collection-docs --plugin-docs collections/ansible_collections/fclairamb/dbbat
 part "changelog lint (antsibull-changelog)" bash -c 'cd collections/ansible_collections/fclairamb/dbbat && antsibull-changelog lint && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml'
 
