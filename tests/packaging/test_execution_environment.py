@@ -86,3 +86,27 @@ def test_context_pins_python_packages_and_ansible_as_tested(context):
     assert f"ansible-core=={tested['ansible-core']}" in containerfile
     assert re.search(r"ansible-runner==\d+\.\d+\.\d+", containerfile)
     assert (context / "_build" / "bindep.txt").is_file()
+
+
+def test_ee_python_pins_satisfy_what_the_collections_declare(artifact, tmp_path, tool_env):
+    """ansible-builder's introspection (what the image build assembles) over the two collections
+    of the EE, the artifact and kubernetes.core, both installed offline: every pin of
+    awx/ee/requirements.txt satisfies the collections' own requirements."""
+    from packaging.requirements import Requirement
+
+    cpath = tmp_path / "collections"
+    env = dict(tool_env, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", ANSIBLE_COLLECTIONS_PATH=str(cpath))
+    for source in (site_packages_collection("kubernetes", "core"), artifact):  # dependency first
+        proc = run([VENV_BIN / "ansible-galaxy", "collection", "install", source, "-p", cpath, "--offline"],
+                   env=env, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = run([VENV_BIN / "ansible-builder", "introspect", "--sanitize", "--user-pip",
+                ROOT / "awx" / "ee" / "requirements.txt", cpath], env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    data = yaml.safe_load(proc.stdout.split("---", 1)[1])
+    pins = _pins(ROOT / "awx" / "ee" / "requirements.txt")
+    declared = [Requirement(line.split("#")[0]) for line in data["python"] if "from collection user" not in line]
+    assert any(r.name == "kubernetes" for r in declared), data["python"]
+    for req in declared:
+        if req.name.lower() in pins:
+            assert pins[req.name.lower()] in req.specifier, f"EE pins {req.name}=={pins[req.name.lower()]}, needs {req}"
