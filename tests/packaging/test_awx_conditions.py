@@ -5,6 +5,7 @@ kubeconfig, a host variable naming a kube context that does not exist), secrets 
 vaulted inventory values opened with the vault password, no TTY, stdin closed."""
 import base64
 import json
+import re
 import sys
 
 import yaml
@@ -82,3 +83,35 @@ def test_deploy_job_template_under_awx_conditions(kube_api, tool_env, tmp_path):
     assert deployment["spec"]["replicas"] == 3, "the survey's \"3\" must deploy 3 replicas"
     stored = kube_api.get("v1", "Secret", "dbbat-secrets", "dbbat-awx-job")
     assert base64.b64decode(stored["data"]["DBB_KEY"]).decode() == KEY
+
+
+def test_publish_job_template_under_awx_conditions(oci_registry_tls, tool_env, tmp_path):
+    """"Publish DBBat chart": the registry login only through the environment variables that the
+    "Helm OCI registry" credential type injects, survey answers as strings, the job template's
+    inventory, no TTY. The template's registry is pointed at the test registry."""
+    reg = oci_registry_tls
+    assets = yaml.safe_load((ROOT / "awx" / "dbbat.yml").read_text())
+    jt = _job_template("Publish DBBat chart")
+    (credential,) = jt["related"]["credentials"]
+    (cred_type,) = [t for t in assets["credential_types"] if t["natural_key"] == credential["credential_type"]]
+    inputs = {"username": reg.username, "password": reg.password}
+    injected = {name: re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: inputs[m[1]], template)
+                for name, template in cred_type["injectors"]["env"].items()}
+
+    env = {k: v for k, v in tool_env.items() if not k.startswith(("ANSIBLE_", "HELM_"))}
+    env.update(injected, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), HOME=str(tmp_path), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), HELM_CACHE_HOME=str(tmp_path / "helm-cache"),
+               HELM_CONFIG_HOME=str(tmp_path / "helm-config"), HELM_DATA_HOME=str(tmp_path / "helm-data"))
+    chart = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())
+    extra = yaml.safe_load(jt["extra_vars"])
+    extra.update(dbbat_publish_registry=reg.host, dbbat_publish_repository="awx-job/charts",
+                 dbbat_publish_ca_file=str(reg.ca_file))
+    extra.update({"dbbat_publish_version": str(chart["version"]), "dbbat_publish_app_version": str(chart["appVersion"])})
+
+    inventory = ROOT / assets["inventory_sources"][0]["source_path"]
+    proc = run([VENV_BIN / "ansible-playbook", ROOT / jt["playbook"], "-i", inventory, "-e", json.dumps(extra)],
+               env=env, cwd=ROOT)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert reg.password not in out, "the registry password reached the job output"
+    assert reg.tag_digest("awx-job/charts/dbbat", str(chart["version"])), "the chart was not pushed"
