@@ -175,11 +175,52 @@ def strip_unknown(schema, value):
 
 
 def _semantic(obj):
-    """The few checks beyond the schema that a chart or playbook commonly trips over."""
+    """The checks beyond the schema that the real API server makes and that a chart or a
+    playbook commonly trips over. Each returns (path list, reason, message) tuples."""
+    kind, spec = obj.get("kind", ""), obj.get("spec")
+    spec = spec if isinstance(spec, dict) else {}
+    errors = _object_meta_errors(kind, obj.get("metadata") or {})
+    for prefix, pod_spec in _pod_specs(obj):
+        errors += _labels_errors(prefix[:-1] + ["metadata", "labels"],
+                                 ((_get(obj, prefix[:-1]) or {}).get("metadata") or {}).get("labels"))
+        errors += _pod_spec_errors(prefix, pod_spec)
+    if kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"):
+        errors += _workload_errors(kind, spec)
+    if kind == "Service":
+        errors += _service_errors(spec)
+    if kind in ("Secret", "ConfigMap"):
+        errors += _config_errors(obj)
+    return errors
+
+
+def _get(obj, path):
+    for key in path:
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj
+
+
+def _labels_errors(path, labels):
     errors = []
-    meta = obj.get("metadata") or {}
+    for k, v in (labels or {}).items():
+        errors += _key_errors(path, k)
+        if isinstance(v, str) and (len(v) > 63 or not LABEL_VALUE.match(v)):
+            errors.append((path, "FieldValueInvalid", f"Invalid value: {json.dumps(v)}: a valid label must be an empty "
+                           "string or consist of alphanumeric characters, '-', '_' or '.', and must start and end "
+                           "with an alphanumeric character"))
+    return errors
+
+
+def _key_errors(path, key):
+    prefix, _, short = key.rpartition("/")
+    if not QUALIFIED_NAME.match(short) or len(short) > 63 or (prefix and not DNS1123_SUBDOMAIN.match(prefix)):
+        return [(path, "FieldValueInvalid", f"Invalid value: {json.dumps(key)}: name part must consist of "
+                 "alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character")]
+    return []
+
+
+def _object_meta_errors(kind, meta):
+    errors = []
     name = meta.get("name")
-    kind = obj.get("kind", "")
     if not name and not meta.get("generateName"):
         errors.append((["metadata", "name"], "FieldValueRequired", "Required value: name or generateName is required"))
     elif name:
@@ -189,48 +230,83 @@ def _semantic(obj):
                            f"Invalid value: {json.dumps(name)}: a lowercase RFC 1123 "
                            f"{'label' if limit == 63 else 'subdomain'} must consist of lower case alphanumeric "
                            "characters, '-' or '.', and must start and end with an alphanumeric character"))
-    for field in ("labels", "annotations"):
-        for k, v in (meta.get(field) or {}).items():
-            prefix, _, short = k.rpartition("/")
-            if not QUALIFIED_NAME.match(short) or len(short) > 63 or (prefix and not DNS1123_SUBDOMAIN.match(prefix)):
-                errors.append((["metadata", field], "FieldValueInvalid", f"Invalid value: {json.dumps(k)}: name part must consist of alphanumeric characters, '-', '_' or '.'"))
-            if field == "labels" and isinstance(v, str) and (len(v) > 63 or not LABEL_VALUE.match(v)):
-                errors.append((["metadata", "labels"], "FieldValueInvalid", f"Invalid value: {json.dumps(v)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"))
-    for prefix, pod_spec in _pod_specs(obj):
-        errors += _pod_spec_errors(prefix, pod_spec)
-    if kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"):
-        spec = obj.get("spec") or {}
-        match = (spec.get("selector") or {}).get("matchLabels") or {}
-        labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
-        if any(labels.get(k) != v for k, v in match.items()) or not (spec.get("selector") or {}):
-            errors.append((["spec", "template", "metadata", "labels"], "FieldValueInvalid",
-                           f"Invalid value: {json.dumps(labels)}: `selector` does not match template `labels`"))
-    if kind == "Deployment":
-        strategy = (obj.get("spec") or {}).get("strategy") or {}
-        if strategy.get("type") == "Recreate" and strategy.get("rollingUpdate") is not None:
-            errors.append((["spec", "strategy", "rollingUpdate"], "FieldValueForbidden",
-                           "Forbidden: may not be specified when strategy `type` is 'Recreate'"))
-    if kind == "Service":
-        ports = (obj.get("spec") or {}).get("ports") or []
-        seen = set()
-        for i, port in enumerate(ports):
-            ident = (port.get("port"), port.get("protocol", "TCP"))
-            if ident in seen:
-                errors.append((["spec", "ports", i], "FieldValueDuplicate", f"Duplicate value: {json.dumps(dict(port=ident[0], protocol=ident[1]))}"))
-            seen.add(ident)
-            if len(ports) > 1 and not port.get("name"):
-                errors.append((["spec", "ports", i, "name"], "FieldValueRequired", "Required value"))
-            if not isinstance(port.get("port"), int) or not 0 < port["port"] < 65536:
-                errors.append((["spec", "ports", i, "port"], "FieldValueInvalid", f"Invalid value: {json.dumps(port.get('port'))}: must be between 1 and 65535, inclusive"))
-            target = port.get("targetPort")
-            if isinstance(target, str) and not _svc_name(target):
-                errors.append((["spec", "ports", i, "targetPort"], "FieldValueInvalid", f"Invalid value: {json.dumps(target)}: must be no more than 15 characters, contain only lowercase alphanumerics and '-', and at least one letter"))
-    if kind in ("Secret", "ConfigMap"):
-        for field in ("data", "stringData", "binaryData"):
-            for k in (obj.get(field) or {}):
-                if not SECRET_KEY.match(k):
-                    errors.append(([field], "FieldValueInvalid", f"Invalid value: {json.dumps(k)}: a valid config key must consist of alphanumeric characters, '-', '_' or '.'"))
+    errors += _labels_errors(["metadata", "labels"], meta.get("labels"))
+    for k in (meta.get("annotations") or {}):
+        errors += _key_errors(["metadata", "annotations"], k)
     return errors
+
+
+def _workload_errors(kind, spec):
+    errors = []
+    selector = spec.get("selector") or {}
+    errors += _labels_errors(["spec", "selector", "matchLabels"], selector.get("matchLabels"))
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    if not selector or any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        errors.append((["spec", "template", "metadata", "labels"], "FieldValueInvalid",
+                       f"Invalid value: {json.dumps(labels)}: `selector` does not match template `labels`"))
+    strategy = spec.get("strategy") or {}
+    if kind == "Deployment" and strategy.get("type") == "Recreate" and strategy.get("rollingUpdate") is not None:
+        errors.append((["spec", "strategy", "rollingUpdate"], "FieldValueForbidden",
+                       "Forbidden: may not be specified when strategy `type` is 'Recreate'"))
+    return errors
+
+
+def _service_errors(spec):
+    errors = _labels_errors(["spec", "selector"], spec.get("selector"))
+    ports, seen = spec.get("ports") or [], set()
+    for i, port in enumerate(ports):
+        ident = (port.get("port"), port.get("protocol", "TCP"))
+        if ident in seen:
+            errors.append((["spec", "ports", i], "FieldValueDuplicate",
+                           f"Duplicate value: {json.dumps(dict(port=ident[0], protocol=ident[1]))}"))
+        seen.add(ident)
+        if len(ports) > 1 and not port.get("name"):
+            errors.append((["spec", "ports", i, "name"], "FieldValueRequired", "Required value"))
+        if not isinstance(port.get("port"), int) or not 0 < port["port"] < 65536:
+            errors.append((["spec", "ports", i, "port"], "FieldValueInvalid",
+                           f"Invalid value: {json.dumps(port.get('port'))}: must be between 1 and 65535, inclusive"))
+        if isinstance(port.get("targetPort"), str) and not _svc_name(port["targetPort"]):
+            errors.append((["spec", "ports", i, "targetPort"], "FieldValueInvalid",
+                           f"Invalid value: {json.dumps(port['targetPort'])}: {_SVC_NAME_RULE}"))
+        if port.get("nodePort") and spec.get("type", "ClusterIP") not in ("NodePort", "LoadBalancer"):
+            errors.append((["spec", "ports", i, "nodePort"], "FieldValueForbidden",
+                           "Forbidden: may not be used when `type` is 'ClusterIP'"))
+    return errors
+
+
+# Keys a Secret of a given type must carry.
+_SECRET_TYPE_KEYS = {"kubernetes.io/tls": ("tls.crt", "tls.key"),
+                     "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
+                     "kubernetes.io/dockercfg": (".dockercfg",)}
+
+
+def _config_errors(obj):
+    errors = []
+    for field in ("data", "stringData", "binaryData"):
+        for k in (obj.get(field) or {}):
+            if not SECRET_KEY.match(k):
+                errors.append(([field], "FieldValueInvalid", f"Invalid value: {json.dumps(k)}: a valid config key "
+                               "must consist of alphanumeric characters, '-', '_' or '.'"))
+    keys = set(obj.get("data") or {}) | set(obj.get("stringData") or {})
+    for key in _SECRET_TYPE_KEYS.get(obj.get("type"), ()) if obj.get("kind") == "Secret" else ():
+        if key not in keys:
+            errors.append(([f"data[{key}]"], "FieldValueRequired", "Required value"))
+    return errors
+
+
+_SVC_NAME_RULE = "must be no more than 15 characters, contain only lowercase alphanumerics and '-', and at least one letter"
+_PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
+_QUANTITY_SUFFIX = {"n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15,
+                    "E": 1e18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+
+
+def quantity(value):
+    """A resource quantity as a number ("500m" -> 0.5, "1Gi" -> 1073741824); None if unparsable."""
+    m = re.fullmatch(r"([+-]?[0-9.]+)(e[+-]?\d+|E[+-]?\d+|[numkMGTPE]i?|)", str(value))
+    if not m or (m.group(2).endswith("i") and m.group(2) not in _QUANTITY_SUFFIX):
+        return None
+    suffix = m.group(2)
+    return float(m.group(1)) * (_QUANTITY_SUFFIX[suffix] if suffix in _QUANTITY_SUFFIX else 10 ** int(suffix[1:]))
 
 
 def _svc_name(name):
@@ -240,20 +316,51 @@ def _svc_name(name):
 
 
 def _pod_specs(obj):
+    """(path, pod spec) of the pod templates an object carries."""
     kind, spec = obj.get("kind"), obj.get("spec")
     if not isinstance(spec, dict):
         return []
-    if kind == "Pod":
-        return [(["spec"], spec)]
-    if kind == "CronJob":
-        tpl = (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get("spec")
-        return [(["spec", "jobTemplate", "spec", "template", "spec"], tpl)] if isinstance(tpl, dict) else []
-    tpl = (spec.get("template") or {}).get("spec") if isinstance(spec.get("template"), dict) else None
-    return [(["spec", "template", "spec"], tpl)] if kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job") and isinstance(tpl, dict) else []
+    path = {"Pod": ["spec"], "CronJob": ["spec", "jobTemplate", "spec", "template", "spec"]}.get(
+        kind, ["spec", "template", "spec"] if kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job") else None)
+    pod_spec = _get(obj, path) if path else None
+    return [(path, pod_spec)] if isinstance(pod_spec, dict) else []
+
+
+def _container_errors(path, c, volumes):
+    errors = []
+    for j, port in enumerate(c.get("ports") or []):
+        if port.get("name") is not None and not _svc_name(str(port["name"])):
+            errors.append((path + ["ports", j, "name"], "FieldValueInvalid", f"Invalid value: {json.dumps(port['name'])}: {_SVC_NAME_RULE}"))
+        cp = port.get("containerPort")
+        if isinstance(cp, int) and not 0 < cp < 65536:
+            errors.append((path + ["ports", j, "containerPort"], "FieldValueInvalid", f"Invalid value: {cp}: must be between 1 and 65535, inclusive"))
+    for j, env in enumerate(c.get("env") or []):
+        if not env.get("name") or "=" in env["name"]:
+            errors.append((path + ["env", j, "name"], "FieldValueInvalid", f"Invalid value: {json.dumps(env.get('name'))}: "
+                           "a valid environment variable name must consist only of printable ASCII characters other than '='"))
+        sources = [k for k, v in (env.get("valueFrom") or {}).items() if v is not None]
+        if env.get("valueFrom") is not None and len(sources) != 1:
+            errors.append((path + ["env", j, "valueFrom"], "FieldValueInvalid", "Invalid value: may not have more than one field specified at a time" if sources else "Required value: must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"))
+        if env.get("value") and env.get("valueFrom") is not None:
+            errors.append((path + ["env", j, "valueFrom"], "FieldValueInvalid", "Invalid value: may not be specified when `value` is not empty"))
+    for j, mount in enumerate(c.get("volumeMounts") or []):
+        if mount.get("name") not in volumes:
+            errors.append((path + ["volumeMounts", j, "name"], "FieldValueNotFound", f"Not found: {json.dumps(mount.get('name'))}"))
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        handlers = [h for h in _PROBE_HANDLERS if (c.get(probe) or {}).get(h) is not None]
+        if c.get(probe) is not None and len(handlers) != 1:
+            errors.append((path + [probe], "FieldValueRequired" if not handlers else "FieldValueForbidden",
+                           "Required value: must specify a handler type" if not handlers else "Forbidden: may not specify more than 1 handler type"))
+    resources = c.get("resources") or {}
+    for res_name, request in (resources.get("requests") or {}).items():
+        limit = (resources.get("limits") or {}).get(res_name)
+        if limit is not None and None not in (quantity(request), quantity(limit)) and quantity(request) > quantity(limit):
+            errors.append((path + ["resources", "requests"], "FieldValueInvalid",
+                           f"Invalid value: {json.dumps(request)}: must be less than or equal to {res_name} limit of {limit}"))
+    return errors
 
 
 def _pod_spec_errors(prefix, pod_spec):
-    """Checks the real API server makes on pod specs that a chart most often gets wrong."""
     errors = []
     volumes = set()
     for i, vol in enumerate(pod_spec.get("volumes") or []):
@@ -261,30 +368,18 @@ def _pod_spec_errors(prefix, pod_spec):
         if not DNS1123_LABEL.match(name) or name in volumes:
             errors.append((prefix + ["volumes", i, "name"], "FieldValueInvalid", f"Invalid value: {json.dumps(name)}: must be a unique DNS label"))
         volumes.add(name)
+    names = set()
     for field in ("initContainers", "containers"):
-        names = set()
         for i, c in enumerate(pod_spec.get(field) or []):
             if not isinstance(c, dict):
                 continue
-            path = prefix + [field, i]
             name = c.get("name") or ""
             if name and (not DNS1123_LABEL.match(name) or name in names):
-                errors.append((path + ["name"], "FieldValueInvalid", f"Invalid value: {json.dumps(name)}: must be a unique DNS label"))
+                errors.append((prefix + [field, i, "name"], "FieldValueInvalid", f"Invalid value: {json.dumps(name)}: must be a unique DNS label"))
             names.add(name)
             if field == "containers" and not c.get("image"):
-                errors.append((path + ["image"], "FieldValueRequired", "Required value"))
-            for j, port in enumerate(c.get("ports") or []):
-                if port.get("name") is not None and not _svc_name(str(port["name"])):
-                    errors.append((path + ["ports", j, "name"], "FieldValueInvalid", f"Invalid value: {json.dumps(port['name'])}: must be no more than 15 characters, contain only lowercase alphanumerics and '-', and at least one letter"))
-                cp = port.get("containerPort")
-                if isinstance(cp, int) and not 0 < cp < 65536:
-                    errors.append((path + ["ports", j, "containerPort"], "FieldValueInvalid", f"Invalid value: {cp}: must be between 1 and 65535, inclusive"))
-            for j, env in enumerate(c.get("env") or []):
-                if not env.get("name") or "=" in env["name"]:
-                    errors.append((path + ["env", j, "name"], "FieldValueInvalid", f"Invalid value: {json.dumps(env.get('name'))}: a valid environment variable name must consist only of printable ASCII characters other than '='"))
-            for j, mount in enumerate(c.get("volumeMounts") or []):
-                if mount.get("name") not in volumes:
-                    errors.append((path + ["volumeMounts", j, "name"], "FieldValueNotFound", f"Not found: {json.dumps(mount.get('name'))}"))
+                errors.append((prefix + [field, i, "image"], "FieldValueRequired", "Required value"))
+            errors += _container_errors(prefix + [field, i], c, volumes)
     if not pod_spec.get("containers"):
         errors.append((prefix + ["containers"], "FieldValueRequired", "Required value"))
     return errors

@@ -70,6 +70,7 @@ class Store:
         self._rv = itertools.count(100)
         self.rv = next(self._rv)
         self._ips = itertools.count(10)
+        self._node_ports = itertools.count(80)
         self.controllers = []  # callables(store) run after every external write
         self.stopped = False
         for ns in SYSTEM_NAMESPACES:
@@ -282,6 +283,9 @@ class Store:
                 return None
             return [e for e in self.log if e[0] > rv]
 
+    def next_node_port(self):
+        return 30000 + next(self._node_ports)
+
     def next_cluster_ip(self):
         n = next(self._ips)
         return f"10.96.{n // 250}.{n % 250 + 1}"
@@ -312,6 +316,8 @@ def _check_immutable(res, old, new):
         for field in ("data", "binaryData", "immutable"):
             if old.get(field) != new.get(field):
                 errors.append((field, "Forbidden: field is immutable when `immutable` is set"))
+    if res.kind == "Secret" and old.get("type") != new.get("type"):
+        errors.append(("type", f"Invalid value: {json.dumps(new.get('type'))}: field is immutable"))
     if res.kind == "Service" and old_spec.get("clusterIP") not in (None, new_spec.get("clusterIP")):
         errors.append(("spec.clusterIP", "Invalid value: field is immutable"))
     if errors:
@@ -373,9 +379,14 @@ def _defaults(kind, obj, store, old):
             spec.setdefault("ipFamilies", ["IPv4"])
             spec.setdefault("ipFamilyPolicy", "SingleStack")
             spec.setdefault("internalTrafficPolicy", "Cluster")
+        old_ports = {(p.get("port"), p.get("protocol", "TCP")): p for p in ((old or {}).get("spec") or {}).get("ports") or []}
         for port in spec.get("ports") or []:
             port.setdefault("protocol", "TCP")
             port.setdefault("targetPort", port.get("port"))
-        obj.setdefault("status", {"loadBalancer": {}})
+            if spec["type"] in ("NodePort", "LoadBalancer") and not port.get("nodePort"):
+                # Allocated once and kept across updates, like the real allocator.
+                port["nodePort"] = old_ports.get((port["port"], port["protocol"]), {}).get("nodePort") or store.next_node_port()
+        # A cloud would provision a load balancer: give it an address at once.
+        obj["status"] = {"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]} if spec["type"] == "LoadBalancer" else {}}
     elif kind == "PersistentVolumeClaim":
         obj["status"] = {"phase": "Bound", **{k: v for k, v in (obj.get("status") or {}).items() if k != "phase"}}

@@ -115,6 +115,12 @@ def test_object_model(http):
     (lambda d: _container(d).update(volumeMounts=[{"name": "tmp", "mountPath": "/tmp"}]),
      "spec.template.spec.containers[0].volumeMounts[0].name"),
     (lambda d: d["spec"]["template"]["metadata"].update(labels={"app": "other"}), "spec.template.metadata.labels"),
+    (lambda d: _container(d).update(env=[{"name": "A", "value": "x", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]),
+     "spec.template.spec.containers[0].env[0].valueFrom"),
+    (lambda d: _container(d).update(readinessProbe={"httpGet": {"port": 80}, "tcpSocket": {"port": 80}}),
+     "spec.template.spec.containers[0].readinessProbe"),
+    (lambda d: _container(d).update(resources={"requests": {"memory": "1Gi"}, "limits": {"memory": "512Mi"}}),
+     "spec.template.spec.containers[0].resources.requests"),
 ])
 def test_invalid_objects_are_refused_with_the_field(http, mutate, field):
     obj = deployment()
@@ -383,3 +389,21 @@ def test_statefulset_update_to_a_broken_template_stays_on_the_old_revision(kube_
     kube_api.put_object({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db-creds"}})
     status = kube_api.get("apps/v1", "StatefulSet", "db")["status"]
     assert status["updatedReplicas"] == 2 and status["currentRevision"] == status["updateRevision"]
+
+
+def test_service_allocations(http):
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "pg"},
+           "spec": {"type": "LoadBalancer", "selector": {"app": "pg"}, "ports": [{"name": "pg", "port": 5432}]}}
+    created = http.post("/api/v1/namespaces/default/services", json=svc).json()
+    port = created["spec"]["ports"][0]
+    assert port["targetPort"] == 5432 and port["protocol"] == "TCP" and 30000 <= port["nodePort"] <= 32767
+    assert created["status"]["loadBalancer"]["ingress"]
+    # A replace that leaves the allocated values out keeps them.
+    replaced = http.put("/api/v1/namespaces/default/services/pg", json=svc).json()
+    assert replaced["spec"]["clusterIP"] == created["spec"]["clusterIP"]
+    assert replaced["spec"]["ports"][0]["nodePort"] == port["nodePort"]
+    assert replaced["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+    tls = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tls"}, "type": "kubernetes.io/tls",
+           "stringData": {"tls.crt": "x"}}
+    r = http.post(SECRETS, json=tls)
+    assert r.status_code == 422 and [c["field"] for c in r.json()["details"]["causes"]] == ["data[tls.key]"]
