@@ -128,7 +128,19 @@ def strategic_merge(target, patch, schema):
                 out[k] = merged
         else:
             out[k] = copy.deepcopy(v)
+    for k, order in patch.items():
+        if k.startswith("$setElementOrder/") and isinstance(out.get(k.split("/", 1)[1]), list):
+            field = k.split("/", 1)[1]
+            out[field] = _ordered(out[field], order, _merge_key(sch.sub_schema(schema, field)))
     return out
+
+
+def _ordered(items, order, key):
+    """$setElementOrder: the listed items in the listed order, the others after them as they were."""
+    ident = (lambda x: x.get(key) if isinstance(x, dict) else x) if key not in (None, True) else (lambda x: x)
+    wanted = [o.get(key) if isinstance(o, dict) else o for o in order]
+    rank = {w: i for i, w in enumerate(wanted)}
+    return sorted(items, key=lambda x: rank.get(ident(x), len(rank)))
 
 
 def _strategic_list(current, patch, schema):

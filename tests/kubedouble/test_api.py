@@ -174,6 +174,11 @@ def test_four_patch_flavours(http):
     assert r.status_code == 200, r.text
     container = r.json()["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == "nginx:1" and [e["name"] for e in container["env"]] == ["A", "B"]
+    r = http.patch(url, data=json.dumps({"spec": {"template": {"spec": {"containers": [
+        {"name": "main", "$setElementOrder/env": [{"name": "Z"}, {"name": "A"}, {"name": "B"}],
+         "env": [{"name": "Z", "value": "0"}]}]}}}}), headers={"Content-Type": "application/strategic-merge-patch+json"})
+    env = r.json()["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert [e["name"] for e in env] == ["Z", "A", "B"]
 
     r = http.patch(url, data=json.dumps({"metadata": {"labels": {"x": "y"}}, "spec": {"paused": True}}),
                    headers={"Content-Type": "application/merge-patch+json"})
