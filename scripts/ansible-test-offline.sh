@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs ansible-test from the collection root, working without internet access.
 #
-#   scripts/ansible-test-offline.sh sanity --venv --python 3.13
-#   scripts/ansible-test-offline.sh units --venv --python 3.13
+#   scripts/ansible-test-offline.sh sanity --venv
+#   scripts/ansible-test-offline.sh units --venv
+#
+# Without --python, the tests run on the Python of .venv (3.13 here, 3.12 in CI).
 #
 # With --venv, ansible-test builds its own virtual environments (the exact tool versions
 # each test wants, from PyPI) and bootstraps pip in them with a get-pip script it downloads
@@ -14,11 +16,13 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 COLLECTION="$ROOT/collections/ansible_collections/fclairamb/dbbat"
 export PATH="$ROOT/.tools/bin:$ROOT/.venv/bin:$PATH"
 
+py_version=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 # The pip version ansible-test bootstraps, read from ansible-test itself.
-pip_version=$(python - <<'PY'
+pip_version=$(python - "$py_version" <<'PY'
+import sys
 from ansible_test._internal.python_requirements import get_venv_packages
 from ansible_test._internal.host_configs import NativePythonConfig
-print(get_venv_packages(NativePythonConfig(version="3.13"))["pip"])
+print(get_venv_packages(NativePythonConfig(version=sys.argv[1]))["pip"])
 PY
 )
 stand_in="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
@@ -36,5 +40,10 @@ subprocess.check_call([sys.executable, "-m", "pip", "install", "--upgrade"] + ar
 PY
 fi
 
+args=("$@")
+case " $* " in
+    *" --python "*) ;;
+    *) args+=(--python "$py_version") ;;
+esac
 cd "$COLLECTION"
-exec ansible-test "$@"
+exec ansible-test "${args[@]}"

@@ -24,8 +24,8 @@ part() {
 # Each part is added here by the issue that brings it.
 part "pytest (chart, API test double, publish, deploy)" python -m pytest -n 2 tests
 part "molecule (kubedouble)" molecule test -s kubedouble
-part "ansible-test units" bash scripts/ansible-test-offline.sh units --venv --python 3.13
-part "ansible-test sanity" bash scripts/ansible-test-offline.sh sanity --venv --python 3.13
+part "ansible-test units" bash scripts/ansible-test-offline.sh units --venv
+part "ansible-test sanity" bash scripts/ansible-test-offline.sh sanity --venv
 part "ansible-lint (production profile)" ansible-lint
 part "yamllint" yamllint --no-warnings .
 part "collection docs lint (antsibull-docs)" antsibull-docs lint-collection-docs --plugin-docs collections/ansible_collections/fclairamb/dbbat
