@@ -61,3 +61,18 @@ def test_readme_examples_use_real_options(tool_env):
                 assert set(args) <= set(module_doc["options"]), args
                 seen.add("module")
     assert seen == {"role", "module"}, "the README shows both the role and the module"
+
+
+def test_links_into_this_repository_point_at_files_that_exist():
+    """The collection README links to the repository on GitHub (Galaxy shows it outside the
+    repository); awx/README.md links relatively. Every such target must exist."""
+    base = GALAXY["repository"].rstrip("/") + "/"
+    readme = (COLLECTION_DIR / "README.md").read_text()
+    targets = [m[1] for m in re.finditer(re.escape(base) + r"(?:blob|tree)/main/([^)\s>]+)", readme)]
+    assert len(targets) >= 4, targets
+    for target in targets:
+        assert (ROOT / target).exists(), f"README.md links to {target}, which does not exist"
+    awx_readme = ROOT / "awx" / "README.md"
+    for target in re.findall(r"\]\(([^)#:]+)\)|`(\.\./[^`]+)`", awx_readme.read_text()):
+        path = next(t for t in target if t).split(" ")[0]
+        assert (awx_readme.parent / path).exists(), f"awx/README.md refers to {path}, which does not exist"
