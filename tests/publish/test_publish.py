@@ -44,6 +44,18 @@ class Runner:
         })
         for name in ("HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME", "HELM_REGISTRY_CONFIG"):
             self.env.pop(name, None)
+        # Stand-ins for the platform credential helpers helm picks for a registry config that names
+        # no credentials (a developer's keychain): every call is recorded.
+        self.keychain_log = self.workdir / "keychain-calls.log"
+        helpers = self.workdir / "credential-helpers"
+        helpers.mkdir()
+        for name in ("docker-credential-secretservice", "docker-credential-pass"):
+            helper = helpers / name
+            helper.write_text("#!/bin/sh\necho \"$0 $1\" >> %s\ncat > /dev/null\n"
+                              "[ \"$1\" = get ] && { echo 'credentials not found in native keychain'; exit 1; }\n"
+                              "exit 0\n" % self.keychain_log)
+            helper.chmod(0o755)
+        self.env["PATH"] = os.pathsep.join([str(helpers), self.env["PATH"]])
         if registry is not None and registry.password:
             self.env[PASSWORD_ENV] = registry.password
         self.runs = 0
@@ -79,6 +91,9 @@ class Runner:
         left = [str(p) for p in self.ansible_tmp.rglob("*") if p.is_file()]
         assert left == [], "temporary files left behind: %s" % left
         assert not (self.xdg / "config" / "helm" / "registry" / "config.json").exists()
+        # Reading it is how an existing login is found (no credentials given); writing is never allowed.
+        calls = self.keychain_log.read_text().split("\n") if self.keychain_log.exists() else []
+        assert not [call for call in calls if call.endswith((" store", " erase"))], calls
 
 
 def password_arg(registry):
@@ -112,6 +127,8 @@ def helm_render(helm_bin, registry, ref, version, workdir, env, command="templat
     argv_extra = registry.helm_flags()
     if registry.username:
         config = str(Path(workdir) / "render-registry.json")
+        # seeded, or helm would store the password in the (stand-in) keychain
+        Path(config).write_text(json.dumps({"auths": {registry.host: {}}}))
         login = [helm_bin, "registry", "login", registry.host, "--username", registry.username, "--password-stdin",
                  "--registry-config", config] + (["--ca-file", registry.ca_file] if registry.ca_file else [])
         subprocess.run(login, input=registry.password, text=True, check=True, capture_output=True, env=env)

@@ -15,8 +15,9 @@ options:
     description:
       - Registry user name.
       - With O(password), the module logs in with C(helm registry login --password-stdin) into a
-        private, temporary registry configuration that it removes afterwards, so the user's
-        C(~/.config/helm/registry/config.json) is neither read nor modified.
+        private, temporary registry configuration that it removes afterwards, so neither the user's
+        C(~/.config/helm/registry/config.json) nor their system keychain (Docker credential helpers,
+        which helm would otherwise pick for a fresh configuration) is read or modified.
       - Without O(username) and O(password), helm uses the existing login of the user running the
         module (C(helm registry login) or a Docker credential helper), or no authentication.
     type: str

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import io
+import json
 import os
 import re
 import tarfile
@@ -192,6 +193,18 @@ def registry_flags(command, version, plain_http=False, ca_file=None, cert_file=N
     if registry_config:
         flags.extend(["--registry-config", registry_config])
     return flags
+
+
+def private_registry_config(host):
+    """Seed of the temporary registry config that ``helm registry login`` writes into.
+
+    Helm asks ORAS to detect the platform's credential helper (osxkeychain, wincred,
+    secretservice, pass) when the config file names no credentials at all, and then stores
+    the password THERE, in the user's real keychain, whatever ``--registry-config`` says.
+    An (empty) entry for the host makes the file "configured", so the credentials stay in
+    this private file, which the caller removes.
+    """
+    return json.dumps({"auths": {host: {}}})
 
 
 def version_argv(binary):

@@ -231,6 +231,7 @@ from ansible_collections.fclairamb.dbbat.plugins.module_utils.helm_cli import (
     package_argv,
     parse_digest,
     parse_registry,
+    private_registry_config,
     pull_argv,
     push_argv,
     registry_flags,
@@ -406,6 +407,9 @@ class ChartPublisher(object):
         if not self.params["username"]:
             return None
         config = os.path.join(workdir, "registry-config.json")
+        handle = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(handle, "w") as seed:
+            seed.write(private_registry_config(self.host))
         argv = login_argv(self.helm.binary, self.helm.version, self.host, self.params["username"],
                           **self.tls_options(config))
         try:

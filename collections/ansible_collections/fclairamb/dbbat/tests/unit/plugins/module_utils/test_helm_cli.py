@@ -28,6 +28,7 @@ from ansible_collections.fclairamb.dbbat.plugins.module_utils.helm_cli import (
     parse_digest,
     parse_helm_version,
     parse_registry,
+    private_registry_config,
     pull_argv,
     push_argv,
     registry_flags,
@@ -279,3 +280,9 @@ def test_helm_cli_refuses_a_binary_path_that_cannot_run(tmp_path):
     for path in (str(tmp_path / "missing"), str(not_executable), str(tmp_path)):
         with pytest.raises(HelmError, match="binary_path .* is not an executable file"):
             helm_cli.HelmCli(object(), path)
+
+
+def test_private_registry_config_names_the_host_so_no_keychain_is_detected():
+    import json
+
+    assert json.loads(private_registry_config("ghcr.io")) == {"auths": {"ghcr.io": {}}}

@@ -91,6 +91,10 @@ class FakeHelm(object):
         if command == "lint":
             return 0, "1 chart(s) linted, 0 chart(s) failed", ""
         if command == "registry":
+            config = argv[argv.index("--registry-config") + 1]
+            with open(config) as handle:
+                self.login_config_seed = handle.read()
+            self.login_config_mode = os.stat(config).st_mode & 0o777
             if self.login_error:
                 return 1, "", self.login_error
             return 0, "", "Login Succeeded\n"
@@ -169,6 +173,7 @@ def test_first_publish_pushes_with_a_private_registry_config(monkeypatch, chart)
     (push,) = helm.commands("push")
     (pull,) = helm.commands("pull")
     config = login[login.index("--registry-config") + 1]
+    assert helm.login_config_seed == '{"auths": {"ghcr.io": {}}}' and helm.login_config_mode == 0o600
     assert push[push.index("--registry-config") + 1] == config == pull[pull.index("--registry-config") + 1]
     assert push[2].endswith("mychart-1.2.3.tgz") and push[3] == "oci://ghcr.io/fclairamb/charts"
     assert "--strict" in helm.commands("lint")[0]
