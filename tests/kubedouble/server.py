@@ -27,6 +27,7 @@ from .store import ApiError, Store, not_found
 VERSION = {"major": "1", "minor": "37", "gitVersion": "v1.37.0-kubedouble", "gitCommit": "0" * 40,
            "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.25",
            "compiler": "gc", "platform": "linux/amd64"}
+BOOKMARK_EVERY = 10  # seconds between bookmarks on a quiet watch that allows them
 PUBLIC_PATHS = {"/version", "/healthz", "/livez", "/readyz"}
 
 
@@ -554,6 +555,7 @@ class Handler(BaseHTTPRequestHandler):
                 and (not namespace or obj["metadata"].get("namespace") == namespace) \
                 and labels_match(obj["metadata"].get("labels"), labels) and fields_match(obj, fields)
 
+        bookmarks = self.query.get("allowWatchBookmarks") == "true"
         rv_param = self.query.get("resourceVersion", "")
         initial = self.query.get("sendInitialEvents") == "true"
         with store.lock:
@@ -589,6 +591,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             for etype, obj in events:
                 send(etype, obj)
+            sent = time.monotonic()
             while not store.stopped and time.monotonic() < deadline:
                 with store.changed:
                     store.changed.wait(timeout=0.5)
@@ -600,6 +603,12 @@ class Handler(BaseHTTPRequestHandler):
                 for _, t, r, o in new:
                     if wanted(r, o):
                         send(t, o)
+                        sent = time.monotonic()
+                if bookmarks and time.monotonic() - sent > BOOKMARK_EVERY:
+                    # As the real server does; it also finds out when the client has gone away.
+                    send("BOOKMARK", {"kind": res.kind, "apiVersion": res.api_version,
+                                      "metadata": {"resourceVersion": str(last)}})
+                    sent = time.monotonic()
             self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
             pass
