@@ -33,6 +33,8 @@ and Pods ready only when their service account and every non-optional Secret/Con
 key) their pod template references exist; otherwise the status names the missing reference.
 A rolling update to a template that cannot start keeps the old pods (Available, rollout stuck),
 so helm --wait / --atomic, kubectl rollout status and kstatus behave as on a cluster.
+PodDisruptionBudgets get the status the disruption controller would give them, counting the
+ready replicas of the Deployments and StatefulSets they select.
 
 What it does NOT emulate, so read no more into a green test than this:
 - scheduling, nodes, images, container start-up, probes, crash loops: no pod ever runs; a

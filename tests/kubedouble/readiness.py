@@ -19,7 +19,7 @@ from .store import now
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 R = {k: resources.by_kind(v, k) for k, v in [
     ("Deployment", "apps/v1"), ("ReplicaSet", "apps/v1"), ("StatefulSet", "apps/v1"), ("DaemonSet", "apps/v1"),
-    ("Pod", "v1"), ("Secret", "v1"), ("ConfigMap", "v1"), ("ServiceAccount", "v1")]}
+    ("Pod", "v1"), ("Secret", "v1"), ("ConfigMap", "v1"), ("ServiceAccount", "v1"), ("PodDisruptionBudget", "policy/v1")]}
 
 
 def missing_reference(store, namespace, pod_spec):
@@ -258,10 +258,48 @@ def _pod(store, pod):
     _set_status(store, pod, status)
 
 
+def _selects(selector, labels):
+    """A metav1.LabelSelector against a label map (an empty selector selects everything)."""
+    labels = labels or {}
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        if (op == "In" and labels.get(key) not in values) or (op == "NotIn" and labels.get(key) in values) \
+                or (op == "Exists" and key not in labels) or (op == "DoesNotExist" and key in labels):
+            return False
+    return True
+
+
+def _pdb(store, pdb):
+    """The disruption controller, counting the pods of the workloads the budget selects."""
+    meta, spec = pdb["metadata"], pdb.get("spec") or {}
+    expected = healthy = 0
+    for kind in ("Deployment", "StatefulSet"):
+        for w in store.list(R[kind], meta["namespace"])[0]:
+            labels = (((w.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
+            if _selects(spec.get("selector") or {}, labels):
+                expected += (w.get("spec") or {}).get("replicas", 1)
+                healthy += (w.get("status") or {}).get("readyReplicas", 0)
+    if spec.get("minAvailable") is not None:
+        desired = _scaled(spec["minAvailable"], expected, True)
+    else:
+        desired = max(expected - _scaled(spec.get("maxUnavailable", 0), expected, True), 0)
+    allowed = max(healthy - desired, 0)
+    status = {"observedGeneration": meta.get("generation", 1), "expectedPods": expected, "currentHealthy": healthy,
+              "desiredHealthy": desired, "disruptionsAllowed": allowed,
+              "conditions": _conditions((pdb.get("status") or {}).get("conditions"), [
+                  ("DisruptionAllowed", "True", "SufficientPods", "") if allowed else
+                  ("DisruptionAllowed", "False", "InsufficientPods", "")])}
+    for c in status["conditions"]:
+        c.setdefault("observedGeneration", meta.get("generation", 1))
+    _set_status(store, pdb, status)
+
+
 def reconcile(store):
     """The controller registered on the store: refresh every workload's status."""
     for kind, fn in (("Deployment", _deployment), ("ReplicaSet", _replicaset), ("StatefulSet", _statefulset),
-                     ("DaemonSet", _daemonset), ("Pod", _pod)):
+                     ("DaemonSet", _daemonset), ("Pod", _pod), ("PodDisruptionBudget", _pdb)):
         for obj in store.list(R[kind])[0]:
             try:
                 fn(store, obj)

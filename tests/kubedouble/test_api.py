@@ -412,3 +412,16 @@ def test_service_allocations(http):
            "stringData": {"tls.crt": "x"}}
     r = http.post(SECRETS, json=tls)
     assert r.status_code == 422 and [c["field"] for c in r.json()["details"]["causes"]] == ["data[tls.key]"]
+
+
+def test_pod_disruption_budget_counts_the_selected_workloads(kube_api):
+    kube_api.put_object({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "web"},
+                         "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "web"}}}})
+    env = [{"name": "K", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "K"}}}]
+    kube_api.put_object(deployment(replicas=2, env=env))
+    status = kube_api.get("policy/v1", "PodDisruptionBudget", "web")["status"]
+    assert (status["expectedPods"], status["currentHealthy"], status["desiredHealthy"]) == (2, 0, 1)
+    assert status["disruptionsAllowed"] == 0
+    kube_api.put_object(secret("creds", K="v"))
+    status = kube_api.get("policy/v1", "PodDisruptionBudget", "web")["status"]
+    assert (status["currentHealthy"], status["disruptionsAllowed"]) == (2, 1)
