@@ -61,7 +61,8 @@ class Deployer:
         self.env = env
         self.inventory = self.workdir / "hosts.yml"
         self.inventory.write_text(yaml.safe_dump({"dbbat": {"hosts": {"e2e": {
-            "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+            "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+            "ansible_pipelining": True}}}}))
         reg = chart.registry
         self.vars = {
             "dbbat_chart_ref": chart.ref,
