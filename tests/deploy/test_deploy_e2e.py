@@ -122,7 +122,7 @@ def test_first_deploy_noop_check_upgrade_and_release_history(kube_api, deployer)
         _assert_no_secret(str(cm.get("data", {})), f"ConfigMap {cm['metadata']['name']}")
 
 
-def test_check_on_empty_cluster_key_loss_guard_and_removal(kube_api, deployer):
+def test_check_on_empty_cluster_key_guard_rotation_and_removal(kube_api, deployer):
     api = kube_api
     # 0. --check on an empty cluster: says what would be created, creates nothing.
     run = deployer.run("--check")
@@ -146,13 +146,26 @@ def test_check_on_empty_cluster_key_loss_guard_and_removal(kube_api, deployer):
     assert _resource_versions(api, NS) == before
     assert base64.b64decode(api.get("v1", "Secret", SECRET, NS)["data"]["DBB_KEY"]).decode() == TEST_KEY
 
-    # 3. state: absent removes the release; the Secret and the namespace stay.
+    # 3. Rotation on purpose: allowed with dbbat_allow_key_rotation, and the pods roll.
+    annotations_before = _deployment(api)["spec"]["template"]["metadata"]["annotations"]
+    run = deployer.run(dbbat_encryption_key=OTHER_KEY, dbbat_allow_key_rotation="true")
+    assert run.rc == 0, run.out[-4000:]
+    assert base64.b64decode(api.get("v1", "Secret", SECRET, NS)["data"]["DBB_KEY"]).decode() == OTHER_KEY
+    key = "dbbat.fclairamb.github.io/secret-sha256"
+    assert _deployment(api)["spec"]["template"]["metadata"]["annotations"][key] != annotations_before[key]
+
+    # 4. state: absent removes the release; the Secret and the namespace stay.
     run = deployer.run(dbbat_state="absent")
     assert run.rc == 0, run.out[-4000:]
     assert helm_releases(api, NS) == []
     assert _deployment(api) is None
     assert api.get("v1", "Secret", SECRET, NS) is not None, "the Secret holds the key: it must be kept"
     assert api.get("v1", "Namespace", NS) is not None
+
+    # 5. Asked explicitly, removal also deletes the Secret and the namespace.
+    run = deployer.run(dbbat_state="absent", dbbat_remove_secret=True, dbbat_remove_namespace=True)
+    assert run.rc == 0, run.out[-4000:]
+    assert api.get("v1", "Secret", SECRET, NS) is None and api.get("v1", "Namespace", NS) is None
 
 
 def test_awx_credential_environment_and_wrong_token(kube_api, published_chart, tool_env, tmp_path, helm3):
