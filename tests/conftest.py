@@ -14,6 +14,27 @@ CHART_DIR = ROOT / "charts" / "dbbat"
 pytest_plugins = ["tests.publish.registry", "tests.kubedouble.fixture"]
 
 
+def keychain_calls(workdir):
+    """The log of credential_helper_standins(workdir): it exists only if a helper was called."""
+    return Path(workdir) / "keychain-calls.log"
+
+
+def credential_helper_standins(workdir):
+    """Stand-ins for the platform credential helpers (a developer's keychain) that helm uses for a
+    registry config naming no credentials. Put the returned folder first on PATH; every call is
+    recorded in keychain_calls(workdir)."""
+    helpers = Path(workdir) / "credential-helpers"
+    helpers.mkdir(exist_ok=True)
+    log = keychain_calls(workdir)
+    for name in ("docker-credential-secretservice", "docker-credential-pass"):
+        helper = helpers / name
+        helper.write_text("#!/bin/sh\necho \"$0 $1\" >> %s\ncat > /dev/null\n"
+                          "[ \"$1\" = get ] && { echo 'credentials not found in native keychain'; exit 1; }\n"
+                          "exit 0\n" % log)
+        helper.chmod(0o755)
+    return helpers
+
+
 def _tool(name):
     path = TOOLS_BIN / name
     if path.exists():

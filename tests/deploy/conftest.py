@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, credential_helper_standins
 
 PLAYBOOK = ROOT / "playbooks" / "deploy.yml"
 # A valid key and another one, for these tests only (base64 of 32 bytes).
@@ -97,23 +97,11 @@ def make_env(base, api_env, workdir):
     env.update(HELM_CACHE_HOME=str(workdir / "helm-cache"), HELM_CONFIG_HOME=str(workdir / "helm-config"),
                HELM_DATA_HOME=str(workdir / "helm-data"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_DEPRECATION_WARNINGS="0")
-    # Stand-ins for the platform credential helpers (a developer's keychain) that helm uses
-    # for a registry config naming no credentials: every call lands in keychain_log(workdir).
-    helpers = workdir / "credential-helpers"
-    helpers.mkdir(exist_ok=True)
-    for name in ("docker-credential-secretservice", "docker-credential-pass"):
-        helper = helpers / name
-        helper.write_text("#!/bin/sh\necho \"$0 $1\" >> %s\ncat > /dev/null\n"
-                          "[ \"$1\" = get ] && { echo 'credentials not found in native keychain'; exit 1; }\n"
-                          "exit 0\n" % keychain_log(workdir))
-        helper.chmod(0o755)
+    # A developer's keychain, recorded: nothing may be stored there (keychain_calls).
+    helpers = credential_helper_standins(workdir)
     env["PATH"] = os.pathsep.join([str(helpers), env["PATH"]])
     return env
 
-
-def keychain_log(workdir):
-    """Where the credential helper stand-ins of make_env record their calls."""
-    return workdir / "keychain-calls.log"
 
 
 @pytest.fixture

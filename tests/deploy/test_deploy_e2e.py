@@ -8,8 +8,9 @@ import urllib.parse
 import pytest
 import yaml
 
-from .conftest import (OTHER_KEY, TEST_KEY, TEST_PASSWORD, Deployer, helm_release_blobs, helm_releases,
-                       keychain_log, make_env)
+from tests.conftest import keychain_calls
+
+from .conftest import OTHER_KEY, TEST_KEY, TEST_PASSWORD, Deployer, helm_release_blobs, helm_releases, make_env
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +57,7 @@ def test_first_deploy_noop_check_upgrade_and_release_history(kube_api, deployer)
     assert run.rc == 0, run.out[-4000:]
     assert run.recap["failed"] == 0 and run.recap["changed"] >= 3, run.recap
     _assert_no_secret(run.out, "ansible-playbook -vvv output")
-    calls = keychain_log(deployer.workdir)
+    calls = keychain_calls(deployer.workdir)
     assert not calls.exists(), "the registry login must stay in the role's temporary config:\n" + calls.read_text()
 
     ns = api.get("v1", "Namespace", NS)

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import credential_helper_standins, keychain_calls
+
 ROOT = Path(__file__).resolve().parents[2]
 TESTDATA = Path(__file__).resolve().parent / "testdata"
 FIXTURE_CHART = TESTDATA / "publishme"
@@ -44,17 +46,9 @@ class Runner:
         })
         for name in ("HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME", "HELM_REGISTRY_CONFIG"):
             self.env.pop(name, None)
-        # Stand-ins for the platform credential helpers helm picks for a registry config that names
-        # no credentials (a developer's keychain): every call is recorded.
-        self.keychain_log = self.workdir / "keychain-calls.log"
-        helpers = self.workdir / "credential-helpers"
-        helpers.mkdir()
-        for name in ("docker-credential-secretservice", "docker-credential-pass"):
-            helper = helpers / name
-            helper.write_text("#!/bin/sh\necho \"$0 $1\" >> %s\ncat > /dev/null\n"
-                              "[ \"$1\" = get ] && { echo 'credentials not found in native keychain'; exit 1; }\n"
-                              "exit 0\n" % self.keychain_log)
-            helper.chmod(0o755)
+        # A developer's keychain, recorded: the module must never store the password there.
+        helpers = credential_helper_standins(self.workdir)
+        self.keychain_log = keychain_calls(self.workdir)
         self.env["PATH"] = os.pathsep.join([str(helpers), self.env["PATH"]])
         if registry is not None and registry.password:
             self.env[PASSWORD_ENV] = registry.password
