@@ -22,7 +22,7 @@ part() {
 }
 
 # Each part is added here by the issue that brings it.
-part "pytest (chart, API test double, publish, deploy)" python -m pytest -n 2 tests
+part "pytest (chart, API test double, publish, deploy, packaging)" python -m pytest -n 2 tests
 part "molecule (kubedouble)" molecule test -s kubedouble
 part "ansible-test units" bash scripts/ansible-test-offline.sh units --venv
 part "ansible-test sanity" bash scripts/ansible-test-offline.sh sanity --venv
@@ -32,7 +32,10 @@ part "collection docs lint (antsibull-docs)" antsibull-docs lint-collection-docs
 part "changelog lint (antsibull-changelog)" bash -c 'cd collections/ansible_collections/fclairamb/dbbat && antsibull-changelog lint && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml'
 
 printf '\n%-60s %8s  %s\n' "part" "seconds" "result"
+passed=0
 for i in "${!names[@]}"; do
     printf '%-60s %8s  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
+    [ "${results[$i]}" = ok ] && passed=$((passed + 1))
 done
+printf '\nparts: %d passed, %d failed\n' "$passed" "$((${#names[@]} - passed))"
 exit $failed
