@@ -4,7 +4,7 @@
 #   .venv/            Python >= 3.12 with the pinned tools of requirements.txt
 #   .tools/bin/       helm3, helm4, helm (the default), kubectl, pinned
 #   .venv-checkov/    checkov in a venv of its own (it pins many libraries)
-#   .venv-galaxy-importer/  galaxy-importer in a venv of its own (scripts/setup-galaxy-importer.sh)
+#   .venv-galaxy-importer/  galaxy-importer in a venv of its own
 #   node_modules/     readme-generator-for-helm (chart README table), pinned
 #   docker-registry   Debian's package (a real OCI registry for the publish tests)
 #
@@ -141,17 +141,37 @@ EOF
     fi
 }
 
-# --- checkov (own venv: it pins many libraries) ----------------------------------
-setup_checkov() {
-    if [ -x "$ROOT/.venv-checkov/bin/checkov" ] && stamp_ok "$ROOT/.venv-checkov/.stamp" "$CHECKOV_VERSION"; then
-        return 0
+# --- tools that pin many libraries get a venv of their own -----------------------
+# own_venv DIR PIN...: DIR holds exactly the pinned packages (a stamp says which);
+# returns 1 when it already did, so callers can skip their own follow-up work.
+own_venv() {
+    local dir=$1; shift
+    if [ -x "$dir/bin/python" ] && stamp_ok "$dir/.stamp" "$*"; then
+        return 1
     fi
-    log "installing checkov $CHECKOV_VERSION (own venv)"
-    rm -rf "$ROOT/.venv-checkov"
-    "$VENV/bin/python" -m venv "$ROOT/.venv-checkov"
-    pipq "$ROOT/.venv-checkov/bin/python" --upgrade pip
-    pipq "$ROOT/.venv-checkov/bin/python" "checkov==$CHECKOV_VERSION"
-    echo "$CHECKOV_VERSION" > "$ROOT/.venv-checkov/.stamp"
+    log "installing $1 (own venv $(basename "$dir"))"
+    rm -rf "$dir"
+    "$VENV/bin/python" -m venv "$dir"
+    pipq "$dir/bin/python" --upgrade pip
+    pipq "$dir/bin/python" "$@"
+    echo "$*" > "$dir/.stamp"
+}
+
+setup_checkov() {
+    own_venv "$ROOT/.venv-checkov" "checkov==$CHECKOV_VERSION" || true
+}
+
+# galaxy-importer (Galaxy's import checks) pins attrs<24 and flake8<7; it judges the artifact
+# with the project's ansible-core and ansible-lint. Its ansible-lint loads the role, which
+# names kubernetes.core's action groups: that collection is copied, offline, from the main
+# .venv's ansible package to where Ansible finds it from any collections path.
+setup_galaxy_importer() {
+    local dir="$ROOT/.venv-galaxy-importer" site kcore
+    own_venv "$dir" galaxy-importer==0.4.44 ansible-core==2.21.5 ansible-lint==26.10.1 || true
+    kcore=$(ls -d "$VENV"/lib/python3*/site-packages/ansible_collections/kubernetes/core | head -1)
+    site=$("$dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    cmp -s "$kcore/MANIFEST.json" "$site/ansible_collections/kubernetes/core/MANIFEST.json" && return 0
+    ANSIBLE_COLLECTIONS_PATH="$site" "$dir/bin/ansible-galaxy" collection install "$kcore" -p "$site" --offline --force >/dev/null
 }
 
 # --- npm tools (README table generator) -----------------------------------------
@@ -185,9 +205,8 @@ main() {
     setup_binaries
     setup_debian
     setup_node_tools
-    if [ "${DBBAT_SETUP_CHECKOV:-1}" = 1 ]; then setup_checkov; fi
-    # galaxy-importer (Galaxy's import checks) pins libraries the main .venv must not be held to.
-    bash "$ROOT/scripts/setup-galaxy-importer.sh"
+    setup_checkov
+    setup_galaxy_importer
     log "ready: $("$TOOLS/bin/helm3" version --short), $("$TOOLS/bin/helm4" version --short), kubectl $("$TOOLS/bin/kubectl" version --client -o json | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), $("$VENV/bin/ansible" --version | head -1)"
 }
 
