@@ -7,6 +7,8 @@
 #   .venv-galaxy-importer/  galaxy-importer in a venv of its own
 #   node_modules/     readme-generator-for-helm (chart README table), pinned
 #   docker-registry   Debian's package (a real OCI registry for the publish tests)
+#   .tools/bin/       kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok,
+#                     kwokctl: the local cluster, built from Go modules (tools/cluster/build.sh)
 #
 # A second run only checks stamps and exits quickly. Nothing is installed outside
 # the checkout except the Debian package, which needs root or sudo.
@@ -141,6 +143,17 @@ EOF
     fi
 }
 
+# --- the local cluster's control plane, from Go modules ----------------------------
+# Needed by the tests and by `make deploy` when no cluster is reachable. Without Go, a user
+# who deploys to a cluster of their own can still run the main job: say so and go on.
+setup_cluster() {
+    if ! command -v go >/dev/null 2>&1; then
+        log "warning: Go is not installed: the local cluster (make test, make deploy without a cluster) is not built"
+        return 0
+    fi
+    bash "$ROOT/tools/cluster/build.sh" "$TOOLS/bin"
+}
+
 # --- tools that pin many libraries get a venv of their own -----------------------
 # own_venv DIR PIN...: DIR holds exactly the pinned packages (a stamp says which);
 # returns 1 when it already did, so callers can skip their own follow-up work.
@@ -207,6 +220,7 @@ main() {
     setup_node_tools
     setup_checkov
     setup_galaxy_importer
+    setup_cluster
     log "ready: $("$TOOLS/bin/helm3" version --short), $("$TOOLS/bin/helm4" version --short), kubectl $("$TOOLS/bin/kubectl" version --client -o json | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), $("$VENV/bin/ansible" --version | head -1)"
 }
 
