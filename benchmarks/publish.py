@@ -22,8 +22,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "publish"))
-from registry import Registry  # noqa: E402  (the tests' real docker-registry)
+sys.path.insert(0, str(ROOT))
+from testkit.env import isolated_env  # noqa: E402
+from testkit.registry import Registry  # noqa: E402  (the tests' real docker-registry)
 
 
 def timed(argv, env, cwd=ROOT):
@@ -53,10 +54,8 @@ def main():
     opts = parser.parse_args()
     opts.helm, opts.chart = os.path.abspath(opts.helm), os.path.abspath(opts.chart)
 
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(ROOT / ".tools" / "bin"), str(ROOT / ".venv" / "bin"), env.get("PATH", "")])
-    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
     work = Path(tempfile.mkdtemp(prefix="bench-publish-"))
+    env = isolated_env(work)
     reg = Registry(work / "registry").start()
     try:
         helm_version = subprocess.run([opts.helm, "version", "--template", "{{.Version}}"], capture_output=True,

@@ -5,53 +5,30 @@ Each playbook run does several steps (ignore_errors + register) and dumps the re
 so that one ansible start-up serves many assertions.
 """
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import credential_helper_standins, keychain_calls
+from testkit.env import ansible_tmp, helm_registry_config, isolated_env, keychain_calls
+from testkit.paths import CHART_DIR, ROOT
+from testkit.proc import run
 
-ROOT = Path(__file__).resolve().parents[2]
 TESTDATA = Path(__file__).resolve().parent / "testdata"
 FIXTURE_CHART = TESTDATA / "publishme"
-CHART_DIR = ROOT / "charts" / "dbbat"
 MODULE = "fclairamb.dbbat.helm_chart_publish"
 PASSWORD_ENV = "PUBLISH_TEST_PASSWORD"
 WRONG_PASSWORD = "not-the-password-7f3a"
 
 
 class Runner:
-    """Runs generated playbooks in an isolated environment (own tmp dirs and helm config home)."""
+    """Runs generated playbooks in the test's isolated environment (testkit.env)."""
 
-    def __init__(self, tool_env, workdir, registry=None):
+    def __init__(self, workdir, registry=None):
         self.workdir = Path(workdir)
-        self.xdg = self.workdir / "xdg"
-        self.ansible_tmp = self.workdir / "ansible-tmp"
-        for path in (self.xdg / "config", self.xdg / "cache", self.xdg / "data", self.ansible_tmp):
-            path.mkdir(parents=True, exist_ok=True)
-        self.env = dict(tool_env)
-        self.env.update({
-            # helm must not read or write the real user's configuration
-            "XDG_CONFIG_HOME": str(self.xdg / "config"),
-            "XDG_CACHE_HOME": str(self.xdg / "cache"),
-            "XDG_DATA_HOME": str(self.xdg / "data"),
-            "ANSIBLE_LOCAL_TMP": str(self.ansible_tmp / "local"),
-            "ANSIBLE_REMOTE_TMP": str(self.ansible_tmp / "remote"),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-        })
-        for name in ("HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME", "HELM_REGISTRY_CONFIG"):
-            self.env.pop(name, None)
-        # A developer's keychain, recorded: the module must never store the password there.
-        helpers = credential_helper_standins(self.workdir)
-        self.keychain_log = keychain_calls(self.workdir)
-        self.env["PATH"] = os.pathsep.join([str(helpers), self.env["PATH"]])
-        if registry is not None and registry.password:
-            self.env[PASSWORD_ENV] = registry.password
+        password = {PASSWORD_ENV: registry.password} if registry is not None and registry.password else {}
+        self.env = isolated_env(self.workdir, extra=password)
         self.runs = 0
 
     def play(self, steps, verbosity=0, playbook=None, extra_args=()):
@@ -70,23 +47,22 @@ class Runner:
         path = self.workdir / ("playbook-%d.yml" % self.runs)
         path.write_text(yaml.safe_dump([{"hosts": "localhost", "connection": "local", "gather_facts": False,
                                          "tasks": tasks}], sort_keys=False))
-        proc = self.ansible_playbook(path, verbosity, extra_args)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+        proc = self.ansible_playbook(path, verbosity, extra_args).check()
         return json.loads(results_file.read_text()), proc
 
     def ansible_playbook(self, playbook, verbosity=0, extra_args=()):
         argv = ["ansible-playbook", "-i", "localhost,", str(playbook), *extra_args]
         if verbosity:
             argv.append("-" + "v" * verbosity)
-        return subprocess.run(argv, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300)
+        return run(argv, env=self.env, timeout=300)
 
     def assert_clean(self):
         """No temporary file left behind, and the user's helm registry config never written."""
-        left = [str(p) for p in self.ansible_tmp.rglob("*") if p.is_file()]
+        left = [str(p) for p in ansible_tmp(self.workdir).rglob("*") if p.is_file()]
         assert left == [], "temporary files left behind: %s" % left
-        assert not (self.xdg / "config" / "helm" / "registry" / "config.json").exists()
+        assert not helm_registry_config(self.workdir).exists()
         # Reading it is how an existing login is found (no credentials given); writing is never allowed.
-        calls = self.keychain_log.read_text().split("\n") if self.keychain_log.exists() else []
+        calls = keychain_calls(self.workdir)
         assert not [call for call in calls if call.endswith((" store", " erase"))], calls
 
 
@@ -125,11 +101,9 @@ def helm_render(helm_bin, registry, ref, version, workdir, env, command="templat
         Path(config).write_text(json.dumps({"auths": {registry.host: {}}}))
         login = [helm_bin, "registry", "login", registry.host, "--username", registry.username, "--password-stdin",
                  "--registry-config", config] + (["--ca-file", registry.ca_file] if registry.ca_file else [])
-        subprocess.run(login, input=registry.password, text=True, check=True, capture_output=True, env=env)
+        run(login, input=registry.password, env=env).check()
         argv_extra += ["--registry-config", config]
-    proc = subprocess.run([helm_bin, command, *args, ref, "--version", version] + argv_extra,
-                          capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, proc.stderr
+    proc = run([helm_bin, command, *args, ref, "--version", version] + argv_extra, env=env).check()
     # Helm 4 prints Pulled:/Digest: lines on stdout ahead of the output
     output = "\n".join(line for line in proc.stdout.splitlines() if not line.startswith(("Pulled:", "Digest:")))
     return [doc for doc in yaml.safe_load_all(output) if doc]
@@ -145,11 +119,11 @@ def other_helm(helm_bin):
 
 
 @pytest.mark.parametrize("flavour", ["plain", "tls"])
-def test_publish_republish_conflict_force(request, flavour, helm_any, tool_env, tmp_path):
+def test_publish_republish_conflict_force(request, flavour, helm_any, tmp_path):
     """Publish; unchanged re-publish and check mode upload nothing; changed content at the same
     version is refused; force overwrites; the result pulls and renders with helm template."""
     reg = request.getfixturevalue("oci_registry_%s" % flavour)
-    runner = Runner(tool_env, tmp_path, reg)
+    runner = Runner(tmp_path, reg)
     repository = "lifecycle/%s" % _helm_name(helm_any)
     chart = copy_chart(tmp_path, "v1")
     changed_chart = copy_chart(tmp_path, "v1-changed", greeting="bonjour")
@@ -217,10 +191,10 @@ def test_publish_republish_conflict_force(request, flavour, helm_any, tool_env, 
     assert configmap["metadata"]["labels"]["app.kubernetes.io/version"] == "2.0.0"
 
 
-def test_failures_have_clear_messages(helm_any, oci_registry_tls, oci_registry_factory, tool_env, tmp_path):
+def test_failures_have_clear_messages(helm_any, oci_registry_tls, oci_registry_factory, tmp_path):
     """Each failure names its cause; the password never shows, even at -vvv."""
     reg = oci_registry_tls
-    runner = Runner(tool_env, tmp_path, reg)
+    runner = Runner(tmp_path, reg)
     runner.env["PUBLISH_TEST_WRONG_PASSWORD"] = WRONG_PASSWORD
     stopped = oci_registry_factory()
     stopped.stop()
@@ -285,10 +259,9 @@ def test_failures_have_clear_messages(helm_any, oci_registry_tls, oci_registry_f
     runner.assert_clean()
 
 
-def test_module_documentation_renders(tool_env):
+def test_module_documentation_renders(env):
     """ansible-doc renders the module, with the shared registry options of the doc fragment."""
-    proc = subprocess.run(["ansible-doc", "--json", MODULE], cwd=ROOT, env=tool_env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    proc = run(["ansible-doc", "--json", MODULE], env=env).check()
     doc = json.loads(proc.stdout)[MODULE]
     assert doc["doc"]["version_added"] == "1.0.0"
     options = doc["doc"]["options"]
@@ -298,32 +271,28 @@ def test_module_documentation_renders(tool_env):
         assert option in options, option
     assert {"ref", "digest", "version", "app_version", "pushed"} <= set(doc["return"])
     assert doc["examples"].strip()
-    text = subprocess.run(["ansible-doc", MODULE], cwd=ROOT, env=tool_env, capture_output=True, text=True)
-    assert text.returncode == 0 and "helm_chart_publish" in text.stdout, text.stderr
+    text = run(["ansible-doc", MODULE], env=env).check()
+    assert "helm_chart_publish" in text.stdout
 
 
-@pytest.mark.skipif(not (CHART_DIR / "Chart.yaml").exists(),
-                    reason="charts/dbbat is not there yet (written by the chart issue)")
-def test_publish_playbook_publishes_dbbat_chart(oci_registry_tls, helm, tool_env, tmp_path):
+def test_publish_playbook_publishes_dbbat_chart(oci_registry_tls, helm, tmp_path):
     """playbooks/publish.yml publishes charts/dbbat end to end with credentials from the environment;
     a second run is a no-op and never shows the password; bad input is refused naming the variable."""
     reg = oci_registry_tls
-    runner = Runner(tool_env, tmp_path, reg)
+    runner = Runner(tmp_path, reg)
     runner.env.update(HELM_REGISTRY_USERNAME=reg.username, HELM_REGISTRY_PASSWORD=reg.password)
     extra = ["-e", "dbbat_publish_registry=%s" % reg.host, "-e", "dbbat_publish_repository=e2e/charts",
              "-e", "dbbat_publish_version=v0.0.1-e2e.1", "-e", "dbbat_publish_app_version=0.25.2",
              "-e", "dbbat_publish_ca_file=%s" % reg.ca_file, "-e", "dbbat_publish_helm_binary=%s" % helm]
     playbook = ROOT / "playbooks" / "publish.yml"
-    first = runner.ansible_playbook(playbook, extra_args=extra)
-    assert first.returncode == 0, first.stdout + first.stderr
+    first = runner.ansible_playbook(playbook, extra_args=extra).check()
     assert "changed=1" in first.stdout
-    second = runner.ansible_playbook(playbook, verbosity=3, extra_args=extra)
-    assert second.returncode == 0, second.stdout + second.stderr
+    second = runner.ansible_playbook(playbook, verbosity=3, extra_args=extra).check()
     assert "changed=0" in second.stdout
     assert "already published with the same content" in " ".join(second.stdout.split())
     assert reg.password not in second.stdout + second.stderr
     bad = runner.ansible_playbook(playbook, extra_args=extra + ["-e", "dbbat_publish_version=1.0"])
-    assert bad.returncode != 0
+    assert bad.rc != 0
     assert "dbbat_publish_version: must be a SemVer 2 version" in " ".join(bad.stdout.split())
     docs = helm_render(helm, reg, "%s/e2e/charts/dbbat" % reg.url, "0.0.1-e2e.1", tmp_path, runner.env,
                        command="show", args=["chart"])
@@ -343,11 +312,11 @@ def test_published_dbbat_chart_fixture(published_dbbat_chart):
     assert chart.digest and reg.tag_digest("charts/dbbat", chart.version.replace("+", "_")) == chart.digest
 
 
-def test_mutual_tls_with_client_certificate(helm_any, oci_registry_factory, tool_env, tmp_path):
+def test_mutual_tls_with_client_certificate(helm_any, oci_registry_factory, tmp_path):
     """cert_file/key_file reach helm: a registry that wants a client certificate accepts the publish,
     and refuses it, with the TLS message, without one."""
     reg = oci_registry_factory(client_auth=True)
-    runner = Runner(tool_env, tmp_path, reg)
+    runner = Runner(tmp_path, reg)
     good = dict(reg.module_args(), registry="%s/mtls" % reg.url, binary_path=helm_any,
                 chart_path=str(copy_chart(tmp_path, "mtls")))
     results, _ = runner.play([

@@ -1,14 +1,14 @@
 """The release workflow's own steps, run here: the chart publish command (against the local
 TLS registry instead of ghcr.io) and the collection version check and build."""
-import subprocess
-from pathlib import Path
-
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from testkit.env import isolated_env
+from testkit.paths import COLLECTION_DIR as COLLECTION
+from testkit.paths import ROOT
+from testkit.proc import run
+
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
-COLLECTION = ROOT / "collections" / "ansible_collections" / "fclairamb" / "dbbat"
 
 
 @pytest.fixture(scope="module")
@@ -37,40 +37,32 @@ def test_triggers_and_secret_handling(workflow):
     assert "--api-key" not in galaxy["run"] and "--token" not in galaxy["run"]
 
 
-@pytest.mark.skipif(not (ROOT / "charts" / "dbbat" / "Chart.yaml").exists(), reason="charts/dbbat is not there yet")
-def test_publish_chart_step_runs(workflow, oci_registry_tls, helm, tool_env, tmp_path):
+def test_publish_chart_step_runs(workflow, oci_registry_tls, helm, tmp_path):
     """The step's command, with the tag and owner GitHub would set, publishes the tag's version."""
     reg = oci_registry_tls
     publish = step(workflow, "publish-chart", "Publish the chart")
     # ghcr.io replaced by the local registry (a later -e wins); the owner is lowercased by the step
     command = publish["run"] + " -e dbbat_publish_registry=%s -e dbbat_publish_ca_file=%s" % (reg.host, reg.ca_file)
-    env = dict(tool_env, GITHUB_REF_NAME="v0.0.3-wf.1", GITHUB_REPOSITORY_OWNER="FClairamb",
-               HELM_REGISTRY_USERNAME=reg.username, HELM_REGISTRY_PASSWORD=reg.password,
-               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_CACHE_HOME=str(tmp_path / "cache"))
-    proc = subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert reg.password not in proc.stdout + proc.stderr
+    env = isolated_env(tmp_path, extra={"GITHUB_REF_NAME": "v0.0.3-wf.1", "GITHUB_REPOSITORY_OWNER": "FClairamb",
+                                        "HELM_REGISTRY_USERNAME": reg.username,
+                                        "HELM_REGISTRY_PASSWORD": reg.password})
+    proc = run(["bash", "-euo", "pipefail", "-c", command], env=env, timeout=300).check()
+    assert reg.password not in proc.out
     assert reg.tag_digest("fclairamb/charts/dbbat", "0.0.3-wf.1") is not None
 
 
-def test_collection_version_check_and_build(workflow, tool_env, tmp_path):
+def test_collection_version_check_and_build(workflow, tmp_path):
     check = step(workflow, "publish-collection", "galaxy.yml carries the tag's version")
     version = yaml.safe_load((COLLECTION / "galaxy.yml").read_text())["version"]
     github_env = tmp_path / "github_env"
-    env = dict(tool_env, GITHUB_ENV=str(github_env), GITHUB_REF_NAME="v" + version)
-    ok = subprocess.run(["bash", "-eo", "pipefail", "-c", check["run"]], cwd=COLLECTION, env=env,
-                        capture_output=True, text=True)
-    assert ok.returncode == 0, ok.stderr
+    env = isolated_env(tmp_path, extra={"GITHUB_ENV": str(github_env), "GITHUB_REF_NAME": "v" + version})
+    run(["bash", "-eo", "pipefail", "-c", check["run"]], cwd=COLLECTION, env=env).check()
     assert github_env.read_text().strip() == "COLLECTION_VERSION=%s" % version
     env["GITHUB_REF_NAME"] = "v9.9.9"
-    wrong = subprocess.run(["bash", "-eo", "pipefail", "-c", check["run"]], cwd=COLLECTION, env=env,
-                           capture_output=True, text=True)
-    assert wrong.returncode != 0 and "does not match tag v9.9.9" in wrong.stdout
+    wrong = run(["bash", "-eo", "pipefail", "-c", check["run"]], cwd=COLLECTION, env=env)
+    assert wrong.rc != 0 and "does not match tag v9.9.9" in wrong.stdout
 
     build = step(workflow, "publish-collection", "Build the collection")
-    env = dict(tool_env, RUNNER_TEMP=str(tmp_path))
-    built = subprocess.run(["bash", "-eo", "pipefail", "-c", build["run"]], cwd=COLLECTION, env=env,
-                           capture_output=True, text=True)
-    assert built.returncode == 0, built.stdout + built.stderr
+    env = isolated_env(tmp_path, extra={"RUNNER_TEMP": str(tmp_path)})
+    run(["bash", "-eo", "pipefail", "-c", build["run"]], cwd=COLLECTION, env=env).check()
     assert (tmp_path / "dist" / ("fclairamb-dbbat-%s.tar.gz" % version)).exists()

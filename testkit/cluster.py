@@ -1,0 +1,222 @@
+"""The local Kubernetes cluster for the tests: the one scripts/local-cluster.sh runs (a real
+kube-apiserver, kube-controller-manager, kube-scheduler and etcd 1.37; nodes and pods simulated
+by kwok, see tools/cluster/kwok.yaml for what the simulation does and does not do).
+
+    cluster = Cluster.start(workdir, name)     # or the session fixture `cluster`
+    cluster.kubeconfig, cluster.context, cluster.url, cluster.ca_file
+    cluster.env()                 # {"KUBECONFIG": ...}, for isolated_env(cluster_env=...)
+    cluster.awx_env(token=None)   # K8S_AUTH_* as AWX's bearer-token credential injects them
+    cluster.token(namespace, service_account)   # a TokenRequest token (real RBAC applies)
+    cluster.get(api_version, kind, name, namespace=None) -> dict | None
+    cluster.list(api_version, kind, namespace=None, label_selector=None) -> [dict]
+    cluster.apply(obj)            # server-side apply as field manager "dbbat-testkit"
+    cluster.delete(api_version, kind, name, namespace=None)
+    cluster.kubectl(*args)        # a Result; kubectl with the cluster's kubeconfig
+    mark = cluster.audit_mark(); ...; cluster.writes(mark)   # what clients wrote meanwhile
+    cluster.stop_control_plane() / cluster.start_control_plane()
+    cluster.stop()                # delete the cluster
+"""
+import base64
+import fcntl
+import json
+import time
+import uuid
+from pathlib import Path
+
+from .env import isolated_env
+from .paths import ROOT, tool
+from .proc import run
+
+LOCAL_CLUSTER = ROOT / "scripts" / "local-cluster.sh"
+# The control plane's own components write all the time (status, leases, endpoints); the
+# writes a test counts are those of the clients it runs.
+CONTROL_PLANE_AGENTS = ("kube-apiserver/", "kube-controller-manager/", "kube-scheduler/", "kwok-controller/")
+TESTKIT_AGENT = "dbbat-testkit"
+WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
+# kwokctl picks free ports by probing: two clusters started at once could pick the same ones.
+START_LOCK = Path("/tmp/dbbat-testkit-cluster-start.lock")
+
+
+class Cluster:
+    def __init__(self, workdir, name):
+        self.workdir = Path(workdir)
+        self.name = name
+        self.context = f"kwok-{name}"
+        self.kubeconfig = str(self.workdir / "kubeconfig")
+        self.kwok_workdir = self.workdir / "kwok"
+        self.state_dir = self.kwok_workdir / "clusters" / name
+        self.audit_log = self.state_dir / "logs" / "audit.log"
+        self._client = None
+        self._admin_token = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def _script(self, *args, timeout=300):
+        env = isolated_env(self.workdir / "control", extra={
+            "KWOK_WORKDIR": str(self.kwok_workdir), "KUBECONFIG": self.kubeconfig, "DBBAT_CLUSTER_NAME": self.name})
+        return run(["bash", LOCAL_CLUSTER, *args], env=env, timeout=timeout)
+
+    @classmethod
+    def start(cls, workdir, name="test"):
+        cluster = cls(workdir, name)
+        START_LOCK.touch(exist_ok=True)
+        with open(START_LOCK) as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            cluster._script("up").check()
+        return cluster
+
+    def stop(self):
+        self._script("down")
+
+    def stop_control_plane(self):
+        """Stop every component (the API server stops answering); the state is kept."""
+        self._client = None
+        run([tool("kwokctl"), "stop", "cluster", "--name", self.name],
+            env=isolated_env(self.workdir / "control", extra={"KWOK_WORKDIR": str(self.kwok_workdir)})).check()
+
+    def start_control_plane(self):
+        self._script("up").check()
+
+    # -- how clients reach it ----------------------------------------------------------------
+    def _kubeconfig_cluster(self):
+        import yaml
+
+        config = yaml.safe_load(Path(self.kubeconfig).read_text())
+        return next(c["cluster"] for c in config["clusters"] if c["name"] == self.context)
+
+    @property
+    def url(self):
+        return self._kubeconfig_cluster()["server"]
+
+    @property
+    def ca_file(self):
+        return self._kubeconfig_cluster()["certificate-authority"]
+
+    def env(self):
+        """The cluster as a kubeconfig user sees it (admin, through the `kwok-NAME` context)."""
+        return {"KUBECONFIG": self.kubeconfig}
+
+    def awx_env(self, token=None):
+        """The cluster as AWX's "OpenShift or Kubernetes API Bearer Token" credential injects it;
+        by default with a cluster-admin ServiceAccount's token."""
+        return {"K8S_AUTH_HOST": self.url, "K8S_AUTH_API_KEY": token or self.admin_token(),
+                "K8S_AUTH_SSL_CA_CERT": self.ca_file, "K8S_AUTH_VERIFY_SSL": "true"}
+
+    def admin_token(self):
+        if self._admin_token is None:
+            self.apply({"apiVersion": "v1", "kind": "ServiceAccount",
+                        "metadata": {"name": "testkit-admin", "namespace": "kube-system"}})
+            self.apply({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                        "metadata": {"name": "testkit-admin"},
+                        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                    "name": "cluster-admin"},
+                        "subjects": [{"kind": "ServiceAccount", "name": "testkit-admin",
+                                      "namespace": "kube-system"}]})
+            self._admin_token = self.token("kube-system", "testkit-admin")
+        return self._admin_token
+
+    def token(self, namespace, service_account, seconds=3600):
+        """A bound token of a ServiceAccount (TokenRequest), as `kubectl create token` gives."""
+        result = self.kubectl("-n", namespace, "create", "token", service_account, f"--duration={seconds}s").check()
+        return result.stdout.strip()
+
+    def kubeconfig_for_token(self, path, token):
+        """Write a kubeconfig that authenticates with ``token`` (for a user with limited rights)."""
+        import yaml
+
+        config = {"apiVersion": "v1", "kind": "Config", "current-context": "token",
+                  "clusters": [{"name": "c", "cluster": {"server": self.url, "certificate-authority": self.ca_file}}],
+                  "users": [{"name": "u", "user": {"token": token}}],
+                  "contexts": [{"name": "token", "context": {"cluster": "c", "user": "u"}}]}
+        Path(path).write_text(yaml.safe_dump(config))
+        Path(path).chmod(0o600)
+        return str(path)
+
+    def kubectl(self, *args, input=None, timeout=120):
+        env = isolated_env(self.workdir / "control", cluster_env=self.env())
+        return run([tool("kubectl"), "--context", self.context, *args], env=env, input=input, timeout=timeout)
+
+    # -- direct reads and writes (test set-up and assertions) -----------------------------------
+    @property
+    def client(self):
+        if self._client is None:
+            from kubernetes import config, dynamic
+
+            api_client = config.new_client_from_config(config_file=self.kubeconfig, context=self.context)
+            api_client.user_agent = TESTKIT_AGENT
+            self._client = dynamic.DynamicClient(api_client)
+        return self._client
+
+    def _resource(self, api_version, kind):
+        return self.client.resources.get(api_version=api_version, kind=kind)
+
+    def get(self, api_version, kind, name, namespace=None):
+        from kubernetes.dynamic.exceptions import NotFoundError
+
+        try:
+            return self._resource(api_version, kind).get(name=name, namespace=namespace).to_dict()
+        except NotFoundError:
+            return None
+
+    def list(self, api_version, kind, namespace=None, label_selector=None):
+        items = self._resource(api_version, kind).get(namespace=namespace, label_selector=label_selector)
+        return [item.to_dict() for item in items.items]
+
+    def apply(self, obj):
+        """Create or update ``obj`` (server-side apply, conflicts forced); returns the live object."""
+        resource = self._resource(obj["apiVersion"], obj["kind"])
+        namespace = obj["metadata"].get("namespace")
+        return resource.server_side_apply(body=obj, name=obj["metadata"]["name"], namespace=namespace,
+                                          field_manager=TESTKIT_AGENT, force_conflicts=True).to_dict()
+
+    def delete(self, api_version, kind, name, namespace=None):
+        from kubernetes.dynamic.exceptions import NotFoundError
+
+        try:
+            self._resource(api_version, kind).delete(name=name, namespace=namespace)
+        except NotFoundError:
+            pass
+
+    def secret_data(self, name, namespace):
+        """A Secret's data, decoded (None when there is no such Secret)."""
+        secret = self.get("v1", "Secret", name, namespace)
+        if secret is None:
+            return None
+        return {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}
+
+    def wait_for(self, predicate, what, timeout=60):
+        """Poll ``predicate()`` until it returns something truthy; fail naming ``what``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.2)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+    def unique_namespace(self, prefix="t"):
+        """A namespace name not used before in this cluster (the namespace is not created)."""
+        return f"{prefix}-{uuid.uuid4().hex[:8]}"[:63]
+
+    # -- what clients wrote (the audit log of tools/cluster/audit-policy.yaml) ------------------
+    def audit_mark(self):
+        return self.audit_log.stat().st_size if self.audit_log.exists() else 0
+
+    def writes(self, mark, namespace=None):
+        """Write requests made by clients (not the control plane, not this kit) since ``mark``:
+        [{"verb", "resource", "namespace", "name", "user_agent", "code"}]."""
+        found = []
+        with open(self.audit_log, "rb") as log:
+            log.seek(mark)
+            for line in log:
+                event = json.loads(line)
+                agent = event.get("userAgent", "")
+                if event.get("verb") not in WRITE_VERBS or agent.startswith(CONTROL_PLANE_AGENTS + (TESTKIT_AGENT,)):
+                    continue
+                ref = event.get("objectRef", {})
+                if namespace and namespace != ref.get("namespace") and \
+                        (ref.get("resource"), ref.get("name")) != ("namespaces", namespace):
+                    continue
+                found.append({"verb": event["verb"], "resource": ref.get("resource"),
+                              "namespace": ref.get("namespace"), "name": ref.get("name"),
+                              "user_agent": agent, "code": event.get("responseStatus", {}).get("code")})
+        return found

@@ -1,0 +1,132 @@
+"""pytest fixtures over the test kit (tests/conftest.py loads this module as a plugin).
+
+Tools: helm3, helm4, helm_any (each in turn), helm (the default), kubectl.
+Processes: ``env`` (isolated_env for the test's tmp_path).
+Cluster: ``cluster`` (one local cluster per test session, i.e. per pytest-xdist worker, started
+in a few seconds), ``namespace`` (a name unused so far, deleted after the test).
+Registry: ``oci_registry_plain``, ``oci_registry_tls`` (session), ``oci_registry`` (each in
+turn), ``oci_registry_factory`` (fresh ones for one test), ``published_dbbat_chart`` (charts/dbbat
+published by the collection's module to the TLS registry).
+"""
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from .cluster import Cluster
+from .env import isolated_env
+from .paths import CHART_DIR, ToolMissing, tool
+from .registry import PublishedChart, Registry, publish_with_module
+
+
+def _tool(name):
+    try:
+        return tool(name)
+    except ToolMissing as err:
+        pytest.fail(str(err))
+
+
+@pytest.fixture(scope="session")
+def helm3():
+    """The pinned Helm 3 binary."""
+    return _tool("helm3")
+
+
+@pytest.fixture(scope="session")
+def helm4():
+    """The pinned Helm 4 binary."""
+    return _tool("helm4")
+
+
+@pytest.fixture(scope="session", params=["helm3", "helm4"])
+def helm_any(request):
+    """Each pinned Helm major in turn."""
+    return _tool(request.param)
+
+
+@pytest.fixture(scope="session")
+def helm():
+    """The default helm (the user's if >= 3.8, else the pinned Helm 4)."""
+    return _tool("helm")
+
+
+@pytest.fixture(scope="session")
+def kubectl():
+    return _tool("kubectl")
+
+
+@pytest.fixture
+def env(tmp_path):
+    """isolated_env(tmp_path): no cluster, no registry login, the pinned tools first."""
+    return isolated_env(tmp_path)
+
+
+# -- the cluster ---------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    try:
+        for binary in ("kwokctl", "kube-apiserver"):
+            tool(binary)
+    except ToolMissing as err:
+        pytest.fail(f"{err} (the local cluster is built by `make setup`, which needs Go)")
+    started = Cluster.start(tmp_path_factory.mktemp("cluster"), name=f"test-{worker}-{os.getpid()}")
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def namespace(cluster):
+    """A namespace name of its own for the test; whatever the test made there is deleted after."""
+    name = cluster.unique_namespace("t")
+    yield name
+    cluster.delete("v1", "Namespace", name)
+
+
+# -- the OCI registry -------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def oci_registry_plain(tmp_path_factory):
+    """Session registry over plain HTTP, no authentication."""
+    reg = Registry(tmp_path_factory.mktemp("oci-plain")).start()
+    yield reg
+    reg.stop()
+
+
+@pytest.fixture(scope="session")
+def oci_registry_tls(tmp_path_factory):
+    """Session registry over HTTPS (test CA in ``ca_file``) with htpasswd basic auth."""
+    reg = Registry(tmp_path_factory.mktemp("oci-tls"), tls=True, auth=True).start()
+    yield reg
+    reg.stop()
+
+
+@pytest.fixture(scope="session", params=["plain", "tls"])
+def oci_registry(request):
+    """Each session registry flavour in turn."""
+    return request.getfixturevalue(f"oci_registry_{request.param}")
+
+
+@pytest.fixture
+def oci_registry_factory(tmp_path):
+    """Start fresh registries for one test: ``factory(tls=False, auth=False, client_auth=False)``."""
+    started = []
+
+    def factory(tls=False, auth=False, client_auth=False):
+        reg = Registry(Path(tempfile.mkdtemp(dir=tmp_path, prefix="oci-")), tls=tls, auth=auth,
+                       client_auth=client_auth).start()
+        started.append(reg)
+        return reg
+
+    yield factory
+    for reg in started:
+        reg.stop()
+
+
+@pytest.fixture(scope="session")
+def published_dbbat_chart(oci_registry_tls, tmp_path_factory):
+    """charts/dbbat at its Chart.yaml version, published by helm_chart_publish to the TLS registry
+    (``ref`` without version, ``version``, ``registry``, ``digest``)."""
+    result = publish_with_module(oci_registry_tls, CHART_DIR, tmp_path_factory.mktemp("publish-dbbat"))
+    return PublishedChart(ref="%s/charts/dbbat" % oci_registry_tls.url, version=result["version"],
+                          registry=oci_registry_tls, digest=result["digest"])
