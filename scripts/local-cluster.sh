@@ -27,6 +27,8 @@ for b in kwokctl kwok kube-apiserver kube-controller-manager kube-scheduler etcd
 done
 kwokctl() { "$BIN/kwokctl" --name "$NAME" "$@"; }
 kubectl() { "$BIN/kubectl" --context "$CONTEXT" "$@"; }
+# (Node leases are off: see tools/cluster/kwok.yaml; the option cannot be 0 in its config file,
+# where 0 means "the default".)
 
 exists() { "$BIN/kwokctl" get clusters 2>/dev/null | grep -qx "$NAME"; }
 answers() { kubectl get --raw /readyz --request-timeout=5s >/dev/null 2>&1; }
@@ -54,6 +56,7 @@ up() {
             --etcd-binary "$BIN/etcd" \
             --kwok-controller-binary "$BIN/kwok" \
             --kube-audit-policy "$CONF/audit-policy.yaml" \
+            --node-lease-duration-seconds 0 \
             --wait 2m
     fi
     quiet kubectl apply -f "$CONF/nodes.yaml"

@@ -202,8 +202,9 @@ class Cluster:
         return self.audit_log.stat().st_size if self.audit_log.exists() else 0
 
     def writes(self, mark, namespace=None):
-        """Write requests made by clients (not the control plane, not this kit) since ``mark``:
-        [{"verb", "resource", "namespace", "name", "user_agent", "code"}]."""
+        """Write requests made by clients (not the control plane, not this kit) since ``mark``,
+        dry runs left out (they persist nothing): [{"verb", "resource", "namespace", "name",
+        "user_agent", "code"}]. A request refused by the server counts: it reached it."""
         found = []
         with open(self.audit_log, "rb") as log:
             log.seek(mark)
@@ -211,6 +212,8 @@ class Cluster:
                 event = json.loads(line)
                 agent = event.get("userAgent", "")
                 if event.get("verb") not in WRITE_VERBS or agent.startswith(CONTROL_PLANE_AGENTS + (TESTKIT_AGENT,)):
+                    continue
+                if "dryRun=All" in event.get("requestURI", ""):
                     continue
                 ref = event.get("objectRef", {})
                 if namespace and namespace != ref.get("namespace") and \

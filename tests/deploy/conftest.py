@@ -1,20 +1,18 @@
 """Fixtures of the deploy role's end-to-end tests: the chart published to a real OCI registry
 (TLS, basic auth) by the collection's publish module, and a runner of playbooks/deploy.yml
-against the Kubernetes API test double."""
+against the local cluster (testkit.cluster), each test in a namespace of its own."""
 import base64
 import gzip
 import json
-import os
-import re
-import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, credential_helper_standins
+from testkit.env import isolated_env
+from testkit.paths import ROOT, VENV_BIN
+from testkit.proc import run
 
 PLAYBOOK = ROOT / "playbooks" / "deploy.yml"
 # A valid key and another one, for these tests only (base64 of 32 bytes).
@@ -22,36 +20,7 @@ TEST_KEY = base64.b64encode(b"dbbat-e2e-test-key-0123456789abc").decode()
 OTHER_KEY = base64.b64encode(b"dbbat-e2e-other-key-0123456789ab").decode()
 # A password that needs URL-escaping in a DSN.
 TEST_PASSWORD = "s3cr3t/p@ss:w0rd?#"
-
-
-@pytest.fixture(scope="session")
-def published_chart(published_dbbat_chart):
-    """charts/dbbat published by fclairamb.dbbat.helm_chart_publish to the session's TLS registry
-    with basic auth (tests/publish/registry.py): ``ref``, ``version``, ``registry``."""
-    return published_dbbat_chart
-
-
-@dataclass
-class Run:
-    rc: int
-    out: str
-
-    @property
-    def recap(self):
-        """{'ok': n, 'changed': n, 'failed': n, ...} of the play recap (one host)."""
-        line = [l for l in self.out.splitlines() if re.match(r"^\S+\s+: ok=", l)][-1]
-        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
-
-    def changed_tasks(self):
-        """Names of the tasks reported changed (default callback output)."""
-        names, current = [], None
-        for line in self.out.splitlines():
-            task = re.match(r"^TASK \[(.*)\] \*+$", line)
-            if task:
-                current = task.group(1)
-            elif line.startswith("changed: [") and current:
-                names.append(current)
-        return names
+SECRET = "dbbat-secrets"
 
 
 class Deployer:
@@ -78,47 +47,35 @@ class Deployer:
         }
         self.vars.update(variables)
 
+    @property
+    def namespace(self):
+        return self.vars.get("dbbat_namespace", "dbbat")
+
     def run(self, *args, env=None, **overrides):
         variables = dict(self.vars, **overrides)
         vars_file = self.workdir / "vars.yml"
         vars_file.write_text(yaml.safe_dump(variables))
-        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), str(PLAYBOOK), "-i", str(self.inventory),
-               "-e", f"@{vars_file}", *args]
-        proc = subprocess.run(cmd, env=env or self.env, cwd=ROOT, capture_output=True, text=True, timeout=600)
-        return Run(proc.returncode, proc.stdout + proc.stderr)
-
-
-def make_env(base, api_env, workdir):
-    """tool_env + the cluster variables of the double + helm homes private to the test."""
-    env = dict(base)
-    for k in [k for k in env if k.startswith("K8S_AUTH_") or k == "KUBECONFIG"]:
-        del env[k]
-    env.update({k: v for k, v in api_env.items() if k.startswith("K8S_AUTH_") or k == "KUBECONFIG"})
-    env.update(HELM_CACHE_HOME=str(workdir / "helm-cache"), HELM_CONFIG_HOME=str(workdir / "helm-config"),
-               HELM_DATA_HOME=str(workdir / "helm-data"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_DEPRECATION_WARNINGS="0")
-    # A developer's keychain, recorded: nothing may be stored there (keychain_calls).
-    helpers = credential_helper_standins(workdir)
-    env["PATH"] = os.pathsep.join([str(helpers), env["PATH"]])
-    return env
-
+        vars_file.chmod(0o600)
+        return run([VENV_BIN / "ansible-playbook", PLAYBOOK, "-i", self.inventory, "-e", f"@{vars_file}", *args],
+                   env=env or self.env)
 
 
 @pytest.fixture
-def deployer(kube_api, published_chart, tool_env, tmp_path):
-    """A deployer of the published chart to a fresh double, through a kubeconfig."""
-    return Deployer(tmp_path, make_env(tool_env, kube_api.env(), tmp_path), published_chart)
+def deployer(cluster, namespace, published_dbbat_chart, tmp_path):
+    """A deployer of the published chart into the test's namespace, through the cluster's kubeconfig."""
+    env = isolated_env(tmp_path, cluster_env=cluster.env())
+    return Deployer(tmp_path, env, published_dbbat_chart, dbbat_namespace=namespace)
 
 
-def helm_releases(api, namespace, name="dbbat"):
+def helm_releases(cluster, namespace, name="dbbat"):
     """Helm's release records (its Secrets), decoded: base64 (Secret) -> base64 -> gzip -> JSON."""
     out = []
-    for secret in api.list("v1", "Secret", namespace, label_selector=f"owner=helm,name={name}"):
+    for secret in cluster.list("v1", "Secret", namespace, label_selector=f"owner=helm,name={name}"):
         raw = base64.b64decode(base64.b64decode(secret["data"]["release"]))
         out.append(json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw))
     return sorted(out, key=lambda r: r["version"])
 
 
-def helm_release_blobs(api, namespace):
+def helm_release_blobs(cluster, namespace):
     """The decoded text of every Helm release record of a namespace (for secret searches)."""
-    return [json.dumps(r) for r in helm_releases(api, namespace)]
+    return [json.dumps(r) for r in helm_releases(cluster, namespace)]

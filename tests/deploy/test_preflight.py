@@ -2,6 +2,8 @@
 variable, and without printing a secret. No cluster at all here: KUBECONFIG points nowhere."""
 import pytest
 
+from testkit.env import isolated_env
+
 from .conftest import TEST_KEY, Deployer
 
 
@@ -14,9 +16,8 @@ class _Chart:
 
 
 @pytest.fixture
-def offline_deployer(tool_env, tmp_path):
-    env = {k: v for k, v in tool_env.items() if not k.startswith("K8S_AUTH_")}
-    env.update(KUBECONFIG=str(tmp_path / "no-such-kubeconfig"), ANSIBLE_NOCOLOR="1")
+def offline_deployer(tmp_path):
+    env = isolated_env(tmp_path, cluster_env={"KUBECONFIG": str(tmp_path / "no-such-kubeconfig")})
     return Deployer(tmp_path, env, _Chart(), dbbat_registry_username="", dbbat_registry_password="",
                     dbbat_registry_ca_file="")
 

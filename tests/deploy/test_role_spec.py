@@ -1,7 +1,7 @@
 """The deploy role's defaults/main.yml and meta/argument_specs.yml must say the same thing."""
 import yaml
 
-from tests.conftest import ROOT
+from testkit.paths import ROOT
 
 ROLE = ROOT / "collections/ansible_collections/fclairamb/dbbat/roles/deploy"
 

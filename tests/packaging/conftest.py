@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from testkit.paths import ROOT
 
 COLLECTION_DIR = ROOT / "collections" / "ansible_collections" / "fclairamb" / "dbbat"
 VENV_BIN = Path(sys.executable).parent

@@ -10,7 +10,7 @@ import sys
 
 import yaml
 
-from tests.conftest import CHART_DIR, ROOT
+from testkit.paths import CHART_DIR, ROOT
 
 from .conftest import VENV_BIN, run
 

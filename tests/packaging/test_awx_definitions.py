@@ -11,7 +11,7 @@ from awxkit.api import pages
 from awxkit.api.mixins import has_create
 from awxkit.api.pages import api as awx_api
 
-from tests.conftest import CHART_DIR, ROOT
+from testkit.paths import CHART_DIR, ROOT
 
 from .conftest import COLLECTION_DIR, GALAXY, VENV_BIN
 

@@ -2,7 +2,7 @@
 molecule scenario that the test command cannot run here."""
 import yaml
 
-from tests.conftest import ROOT
+from testkit.paths import ROOT
 
 WORKFLOW = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
 

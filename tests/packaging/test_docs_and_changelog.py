@@ -7,7 +7,7 @@ import shutil
 
 import yaml
 
-from tests.conftest import ROOT
+from testkit.paths import ROOT
 
 from .conftest import COLLECTION_DIR, GALAXY, VENV_BIN, run
 

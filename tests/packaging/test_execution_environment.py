@@ -8,7 +8,7 @@ import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
 
-from tests.conftest import ROOT
+from testkit.paths import ROOT
 
 from .conftest import GALAXY, VENV_BIN, run, site_packages_collection
 

@@ -3,7 +3,7 @@ without containers (files/galaxy-importer.cfg). galaxy-importer lives in its own
 environment, made by scripts/setup.sh."""
 import json
 
-from tests.conftest import ROOT
+from testkit.paths import ROOT
 
 from .conftest import COLLECTION_DIR, run
 

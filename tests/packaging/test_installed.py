@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import CHART_DIR, ROOT
+from testkit.paths import CHART_DIR, ROOT
 
 from .conftest import VENV_BIN, run, site_packages_collection
 
