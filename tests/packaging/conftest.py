@@ -2,18 +2,15 @@
 collection with junk planted in it, and that artifact installed offline into an empty
 collections path."""
 import shutil
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 import yaml
 
-from testkit.paths import ROOT
-
-COLLECTION_DIR = ROOT / "collections" / "ansible_collections" / "fclairamb" / "dbbat"
-VENV_BIN = Path(sys.executable).parent
+from testkit.env import isolated_env
+from testkit.paths import COLLECTION_DIR, VENV_BIN
+from testkit.proc import run
 GALAXY = yaml.safe_load((COLLECTION_DIR / "galaxy.yml").read_text())
 
 # What a working tree accumulates and the artifact must never carry.
@@ -35,33 +32,19 @@ JUNK = [
 ]
 
 
-def run(cmd, **kwargs):
-    """subprocess.run with text output captured; never reads the terminal."""
-    kwargs.setdefault("capture_output", True)
-    kwargs.setdefault("text", True)
-    kwargs.setdefault("stdin", subprocess.DEVNULL)
-    kwargs.setdefault("timeout", 600)
-    return subprocess.run([str(c) for c in cmd], **kwargs)
-
-
-def isolated_env(base, collections_path, workdir):
-    """An environment in which Ansible sees only `collections_path` (plus the ansible package's
-    bundled collections in site-packages, where kubernetes.core comes from): an empty
-    ansible.cfg, no checkout on any path, private helm homes."""
-    env = {k: v for k, v in base.items() if not k.startswith("ANSIBLE_")}
+def installed_env(collections_path, workdir, cluster_env=None):
+    """isolated_env(workdir) in which Ansible sees only ``collections_path`` (plus the ansible
+    package's bundled collections in site-packages, where kubernetes.core comes from): an empty
+    ansible.cfg, no checkout on any path."""
     cfg = Path(workdir) / "ansible.cfg"
     cfg.write_text("[defaults]\ncallback_result_format = yaml\nretry_files_enabled = false\n")
-    env.update(ANSIBLE_CONFIG=str(cfg), ANSIBLE_COLLECTIONS_PATH=str(collections_path),
-               ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="true", ANSIBLE_ROLES_PATH=str(Path(workdir) / "roles"),
-               ANSIBLE_LOCAL_TEMP=str(Path(workdir) / "ansible-tmp"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_DEPRECATION_WARNINGS="0", HELM_CACHE_HOME=str(Path(workdir) / "helm-cache"),
-               HELM_CONFIG_HOME=str(Path(workdir) / "helm-config"),
-               HELM_DATA_HOME=str(Path(workdir) / "helm-data"))
-    return env
+    return isolated_env(workdir, ansible_config=cfg, cluster_env=cluster_env, extra={
+        "ANSIBLE_COLLECTIONS_PATH": str(collections_path), "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "true",
+        "ANSIBLE_ROLES_PATH": str(Path(workdir) / "roles")})
 
 
 @pytest.fixture(scope="session")
-def artifact(tmp_path_factory, tool_env):
+def artifact(tmp_path_factory):
     """The collection tarball, built from a copy of the collection holding every kind of junk."""
     work = tmp_path_factory.mktemp("build")
     src = work / "ansible_collections" / "fclairamb" / "dbbat"
@@ -73,8 +56,7 @@ def artifact(tmp_path_factory, tool_env):
         path.write_text("junk\n")
     out = work / "dist"
     proc = run([VENV_BIN / "ansible-galaxy", "collection", "build", "--output-path", out, src],
-               env=tool_env, cwd=work)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+               env=isolated_env(work / "env"), cwd=work).check()
     tarball = out / f"fclairamb-dbbat-{GALAXY['version']}.tar.gz"
     assert tarball.is_file(), proc.stdout
     return tarball
@@ -87,16 +69,15 @@ def artifact_members(artifact):
 
 
 @pytest.fixture(scope="session")
-def installed(artifact, tmp_path_factory, tool_env):
+def installed(artifact, tmp_path_factory):
     """(collections_path, env): the artifact installed offline into an empty collections path,
     and an environment whose Ansible sees that path only."""
     work = tmp_path_factory.mktemp("installed")
     cpath = work / "collections"
     cpath.mkdir()
-    env = isolated_env(tool_env, cpath, work)
-    proc = run([VENV_BIN / "ansible-galaxy", "collection", "install", artifact, "-p", cpath, "--offline"],
-               env=env, cwd=work)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    env = installed_env(cpath, work)
+    run([VENV_BIN / "ansible-galaxy", "collection", "install", artifact, "-p", cpath, "--offline"],
+        env=env, cwd=work).check()
     return cpath, env
 
 

@@ -10,9 +10,9 @@ import sys
 
 import yaml
 
-from testkit.paths import CHART_DIR, ROOT
-
-from .conftest import VENV_BIN, run
+from testkit.env import isolated_env
+from testkit.paths import CHART_DIR, ROOT, VENV_BIN
+from testkit.proc import run
 
 KEY = base64.b64encode(b"awx-conditions-key-0123456789abc").decode()
 PASSWORD = "awx-db-password"
@@ -27,20 +27,15 @@ def _job_template(name):
 def _encrypt_string(env, workdir, name, value):
     proc = run([VENV_BIN / "ansible-vault", "encrypt_string", "--vault-password-file", workdir / "vault-pass",
                 "--name", name, value], env=env, cwd=workdir)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.rc == 0, proc.stderr
     return proc.stdout
 
 
-def test_deploy_job_template_under_awx_conditions(kube_api, tool_env, tmp_path):
+def test_deploy_job_template_under_awx_conditions(cluster, namespace, tmp_path):
     jt = _job_template("Deploy DBBat")
     host = jt["limit"]
     # The job's environment: AWX's credential variables, nothing of a kubeconfig, an empty HOME.
-    env = {k: v for k, v in kube_api.awx_env().items() if not k.startswith(("ANSIBLE_", "HELM_"))}
-    env.update(PATH=tool_env["PATH"], ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), HOME=str(tmp_path / "home"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-               HELM_CACHE_HOME=str(tmp_path / "helm-cache"), HELM_CONFIG_HOME=str(tmp_path / "helm-config"),
-               HELM_DATA_HOME=str(tmp_path / "helm-data"))
-    (tmp_path / "home").mkdir()
+    env = isolated_env(tmp_path, cluster_env=cluster.awx_env())
     assert "KUBECONFIG" not in env and env["K8S_AUTH_HOST"].startswith("https://")
 
     # The inventory as AWX imports it from inventories/prod: the host names a kube context for
@@ -53,7 +48,7 @@ def test_deploy_job_template_under_awx_conditions(kube_api, tool_env, tmp_path):
         "hosts": {host: {"dbbat_kube_context": "prod-eu"}}}}))
     chart = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())
     (inventory / "group_vars" / "dbbat" / "main.yml").write_text(yaml.safe_dump({
-        "dbbat_namespace": "dbbat-awx-job",
+        "dbbat_namespace": namespace,
         "dbbat_chart_ref": str(CHART_DIR),
         "dbbat_db_host": "postgres.storage.svc",
         "dbbat_wait_timeout": 120,
@@ -74,18 +69,18 @@ def test_deploy_job_template_under_awx_conditions(kube_api, tool_env, tmp_path):
                 "--limit", host, "--vault-password-file", tmp_path / "vault-pass", "-e", json.dumps(extra)],
                env=env, cwd=ROOT)
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-4000:]
+    assert proc.rc == 0, out[-4000:]
     for secret in (KEY, PASSWORD, VAULT_PASSWORD):
         assert secret not in out, "a secret reached the job output"
 
-    deployment = kube_api.get("apps/v1", "Deployment", "dbbat", "dbbat-awx-job")
+    deployment = cluster.get("apps/v1", "Deployment", "dbbat", namespace)
     assert deployment is not None
     assert deployment["spec"]["replicas"] == 3, "the survey's \"3\" must deploy 3 replicas"
-    stored = kube_api.get("v1", "Secret", "dbbat-secrets", "dbbat-awx-job")
-    assert base64.b64decode(stored["data"]["DBB_KEY"]).decode() == KEY
+    assert deployment["status"]["readyReplicas"] == 3
+    assert cluster.secret_data("dbbat-secrets", namespace)["DBB_KEY"] == KEY
 
 
-def test_publish_job_template_under_awx_conditions(oci_registry_tls, tool_env, tmp_path):
+def test_publish_job_template_under_awx_conditions(oci_registry_tls, tmp_path):
     """"Publish DBBat chart": the registry login only through the environment variables that the
     "Helm OCI registry" credential type injects, survey answers as strings, the job template's
     inventory, no TTY. The template's registry is pointed at the test registry."""
@@ -98,10 +93,7 @@ def test_publish_job_template_under_awx_conditions(oci_registry_tls, tool_env, t
     injected = {name: re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: inputs[m[1]], template)
                 for name, template in cred_type["injectors"]["env"].items()}
 
-    env = {k: v for k, v in tool_env.items() if not k.startswith(("ANSIBLE_", "HELM_"))}
-    env.update(injected, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), HOME=str(tmp_path), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), HELM_CACHE_HOME=str(tmp_path / "helm-cache"),
-               HELM_CONFIG_HOME=str(tmp_path / "helm-config"), HELM_DATA_HOME=str(tmp_path / "helm-data"))
+    env = isolated_env(tmp_path, extra=injected)
     chart = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())
     extra = yaml.safe_load(jt["extra_vars"])
     extra.update(dbbat_publish_registry=reg.host, dbbat_publish_repository="awx-job/charts",
@@ -112,6 +104,6 @@ def test_publish_job_template_under_awx_conditions(oci_registry_tls, tool_env, t
     proc = run([VENV_BIN / "ansible-playbook", ROOT / jt["playbook"], "-i", inventory, "-e", json.dumps(extra)],
                env=env, cwd=ROOT)
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-4000:]
+    assert proc.rc == 0, out[-4000:]
     assert reg.password not in out, "the registry password reached the job output"
     assert reg.tag_digest("awx-job/charts/dbbat", str(chart["version"])), "the chart was not pushed"

@@ -2,7 +2,6 @@
 every path they name, every survey variable against the role's argument spec or the publish
 playbook, and no secret in the file."""
 import re
-import subprocess
 
 import pytest
 import yaml
@@ -12,6 +11,7 @@ from awxkit.api.mixins import has_create
 from awxkit.api.pages import api as awx_api
 
 from testkit.paths import CHART_DIR, ROOT
+from testkit.proc import run
 
 from .conftest import COLLECTION_DIR, GALAXY, VENV_BIN
 
@@ -221,8 +221,7 @@ def test_execution_environment_is_the_one_execution_environment_yml_builds(asset
 def test_awx_cli_reads_yaml():
     """awxkit's CLI runs here (offline it shows its global options only): the command line of
     awx/README.md, `awx --conf.format yaml import`, is one it takes."""
-    proc = subprocess.run([str(VENV_BIN / "awx"), "--help"], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=60)
-    assert proc.returncode == 0, proc.stderr
+    proc = run([VENV_BIN / "awx", "--help"], timeout=60)
+    assert proc.rc == 0, proc.stderr
     assert re.search(r"--conf\.format \{json,yaml", proc.stdout), proc.stdout
     assert "--conf.format yaml import < awx/dbbat.yml" in (ROOT / "awx" / "README.md").read_text()

@@ -8,13 +8,14 @@ import shutil
 import yaml
 
 from testkit.paths import ROOT
+from testkit.proc import run
 
-from .conftest import COLLECTION_DIR, GALAXY, VENV_BIN, run
+from .conftest import COLLECTION_DIR, GALAXY, VENV_BIN
 
 
-def test_docs_are_generated_from_the_module_and_role_specs(tmp_path, tool_env):
-    proc = run(["bash", ROOT / "scripts" / "build-docs.sh", tmp_path / "docs"], env=tool_env, cwd=ROOT)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+def test_docs_are_generated_from_the_module_and_role_specs(tmp_path, env):
+    proc = run(["bash", ROOT / "scripts" / "build-docs.sh", tmp_path / "docs"], env=env, cwd=ROOT)
+    assert proc.rc == 0, proc.stdout + proc.stderr
     fresh = {p.name: p.read_text() for p in (tmp_path / "docs").glob("*.rst")}
     committed = {p.name: p.read_text() for p in (COLLECTION_DIR / "docs").glob("*.rst")}
     assert {"index.rst", "deploy_role.rst", "helm_chart_publish_module.rst"} <= set(fresh)
@@ -23,12 +24,12 @@ def test_docs_are_generated_from_the_module_and_role_specs(tmp_path, tool_env):
         assert committed[name] == text, f"docs/{name} is out of date: run scripts/build-docs.sh"
 
 
-def test_changelog_rst_is_generated_from_changelog_yaml(tmp_path, tool_env):
+def test_changelog_rst_is_generated_from_changelog_yaml(tmp_path, env):
     copy = tmp_path / "ansible_collections" / "fclairamb" / "dbbat"
     shutil.copytree(COLLECTION_DIR, copy, ignore=shutil.ignore_patterns("output", "__pycache__", ".pytest_cache"))
-    env = dict(tool_env, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"))
+    env = dict(env, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"))
     proc = run([VENV_BIN / "antsibull-changelog", "generate"], env=env, cwd=copy)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.rc == 0, proc.stdout + proc.stderr
     assert (copy / "CHANGELOG.rst").read_text() == (COLLECTION_DIR / "CHANGELOG.rst").read_text(), \
         "CHANGELOG.rst is out of date: run antsibull-changelog generate"
 
@@ -40,11 +41,11 @@ def test_the_collection_version_is_released_in_the_changelog():
     assert f"v{GALAXY['version']}" in (COLLECTION_DIR / "CHANGELOG.rst").read_text()
 
 
-def test_readme_examples_use_real_options(tool_env):
+def test_readme_examples_use_real_options(env):
     """The collection README's examples only use options the module and role accept."""
     readme = (COLLECTION_DIR / "README.md").read_text()
-    proc = run([VENV_BIN / "ansible-doc", "--json", "fclairamb.dbbat.helm_chart_publish"], env=tool_env, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr
+    proc = run([VENV_BIN / "ansible-doc", "--json", "fclairamb.dbbat.helm_chart_publish"], env=env, cwd=ROOT)
+    assert proc.rc == 0, proc.stderr
     module_doc = json.loads(proc.stdout)["fclairamb.dbbat.helm_chart_publish"]["doc"]
     role_options = yaml.safe_load((COLLECTION_DIR / "roles" / "deploy" / "meta" / "argument_specs.yml")
                                   .read_text())["argument_specs"]["main"]["options"]

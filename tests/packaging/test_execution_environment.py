@@ -8,9 +8,11 @@ import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
 
+from testkit.env import isolated_env
 from testkit.paths import ROOT
+from testkit.proc import run
 
-from .conftest import GALAXY, VENV_BIN, run, site_packages_collection
+from .conftest import GALAXY, VENV_BIN, site_packages_collection
 
 EE_FILE = ROOT / "execution-environment.yml"
 # helm release archives' sha256 (https://get.helm.sh/helm-vX.Y.Z-linux-ARCH.tar.gz.sha256sum).
@@ -30,11 +32,11 @@ def _pins(path):
 
 
 @pytest.fixture(scope="module")
-def context(tmp_path_factory, tool_env):
+def context(tmp_path_factory):
     out = tmp_path_factory.mktemp("ee") / "context"
     proc = run([VENV_BIN / "ansible-builder", "create", "-f", EE_FILE, "-c", out, "--output-filename", "Containerfile"],
-               env=tool_env, cwd=ROOT)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+               env=isolated_env(out.parent / "env"), cwd=ROOT)
+    assert proc.rc == 0, proc.stdout + proc.stderr
     assert "Complete!" in proc.stdout
     assert "Including this directive may cause failures" not in proc.stdout + proc.stderr
     return out
@@ -88,21 +90,21 @@ def test_context_pins_python_packages_and_ansible_as_tested(context):
     assert (context / "_build" / "bindep.txt").is_file()
 
 
-def test_ee_python_pins_satisfy_what_the_collections_declare(artifact, tmp_path, tool_env):
+def test_ee_python_pins_satisfy_what_the_collections_declare(artifact, tmp_path, env):
     """ansible-builder's introspection (what the image build assembles) over the two collections
     of the EE, the artifact and kubernetes.core, both installed offline: every pin of
     awx/ee/requirements.txt satisfies the collections' own requirements."""
     from packaging.requirements import Requirement
 
     cpath = tmp_path / "collections"
-    env = dict(tool_env, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", ANSIBLE_COLLECTIONS_PATH=str(cpath))
+    env = dict(env, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", ANSIBLE_COLLECTIONS_PATH=str(cpath))
     for source in (site_packages_collection("kubernetes", "core"), artifact):  # dependency first
         proc = run([VENV_BIN / "ansible-galaxy", "collection", "install", source, "-p", cpath, "--offline"],
                    env=env, cwd=tmp_path)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert proc.rc == 0, proc.stdout + proc.stderr
     proc = run([VENV_BIN / "ansible-builder", "introspect", "--sanitize", "--user-pip",
                 ROOT / "awx" / "ee" / "requirements.txt", cpath], env=env, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.rc == 0, proc.stderr
     data = yaml.safe_load(proc.stdout.split("---", 1)[1])
     pins = _pins(ROOT / "awx" / "ee" / "requirements.txt")
     declared = [Requirement(line.split("#")[0]) for line in data["python"] if "from collection user" not in line]

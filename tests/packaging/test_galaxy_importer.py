@@ -3,23 +3,25 @@ without containers (files/galaxy-importer.cfg). galaxy-importer lives in its own
 environment, made by scripts/setup.sh."""
 import json
 
+from testkit.env import isolated_env
 from testkit.paths import ROOT
+from testkit.proc import run
 
-from .conftest import COLLECTION_DIR, run
+from .conftest import COLLECTION_DIR
 
 HERE = ROOT / "tests" / "packaging"
 IMPORTER_PYTHON = ROOT / ".venv-galaxy-importer" / "bin" / "python"
 
 
-def test_galaxy_importer_accepts_the_artifact(artifact, tmp_path, tool_env):
+def test_galaxy_importer_accepts_the_artifact(artifact, tmp_path):
     assert IMPORTER_PYTHON.exists(), "galaxy-importer is missing: run make setup"
-    env = {k: v for k, v in tool_env.items() if not k.startswith("ANSIBLE_")}
-    env.update(GALAXY_IMPORTER_CONFIG=str(HERE / "files" / "galaxy-importer.cfg"), HOME=str(tmp_path),
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), TMPDIR=str(tmp_path))
+    env = isolated_env(tmp_path, extra={"GALAXY_IMPORTER_CONFIG": str(HERE / "files" / "galaxy-importer.cfg"),
+                                        "TMPDIR": str(tmp_path)})
+    del env["ANSIBLE_CONFIG"]  # galaxy-importer judges the artifact with Ansible's defaults
     env["PATH"] = f"{IMPORTER_PYTHON.parent}:{env['PATH']}"
     proc = run([IMPORTER_PYTHON, "-m", "galaxy_importer.main", "--print-result", artifact], env=env, cwd=tmp_path)
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-4000:]
+    assert proc.rc == 0, out[-4000:]
     assert "Importer processing completed successfully" in out, out[-4000:]
     # Galaxy points out sanity ignores; the collection has exactly one, with its reason.
     ignores = (COLLECTION_DIR / "tests" / "sanity" / "ignore-2.21.txt").read_text().splitlines()

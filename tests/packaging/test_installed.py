@@ -1,6 +1,6 @@
 """The artifact installed offline into an empty collections path, used from there and not
 from the checkout: ansible-doc renders the module and the role, and the role deploys DBBat to
-the Kubernetes API test double."""
+the local cluster."""
 import base64
 import re
 import sys
@@ -9,8 +9,9 @@ from pathlib import Path
 import yaml
 
 from testkit.paths import CHART_DIR, ROOT
+from testkit.proc import run
 
-from .conftest import VENV_BIN, run, site_packages_collection
+from .conftest import VENV_BIN, site_packages_collection
 
 HERE = Path(__file__).resolve().parent
 KEY = base64.b64encode(b"packaging-test-key-0123456789abc").decode()
@@ -24,7 +25,7 @@ def test_install_is_offline_and_takes_kubernetes_core_from_the_set_up(installed)
     bundled = site_packages_collection("kubernetes", "core")
     assert bundled is not None, "kubernetes.core is not in the virtual environment (make setup)"
     proc = run([VENV_BIN / "ansible-galaxy", "collection", "list", "--format", "yaml"], env=env, cwd=cpath)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.rc == 0, proc.stderr
     listed = {path: set(cols) for path, cols in yaml.safe_load(proc.stdout).items()}
     where = [p for p, cols in listed.items() if "fclairamb.dbbat" in cols]
     assert where == [str(cpath / "ansible_collections")], f"fclairamb.dbbat must come from the install only: {where}"
@@ -34,7 +35,7 @@ def test_install_is_offline_and_takes_kubernetes_core_from_the_set_up(installed)
 def test_ansible_doc_renders_the_module_from_the_installed_copy(installed):
     cpath, env = installed
     proc = run([VENV_BIN / "ansible-doc", "fclairamb.dbbat.helm_chart_publish"], env=env, cwd=cpath)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.rc == 0, proc.stderr
     assert f"({cpath}/ansible_collections/fclairamb/dbbat/plugins/modules/helm_chart_publish.py)" in proc.stdout
     for section in ("OPTIONS", "EXAMPLES", "RETURN VALUES"):
         assert section in proc.stdout, f"{section} missing from ansible-doc output"
@@ -44,25 +45,25 @@ def test_ansible_doc_renders_the_module_from_the_installed_copy(installed):
 def test_ansible_doc_renders_the_role_from_the_installed_copy(installed):
     cpath, env = installed
     proc = run([VENV_BIN / "ansible-doc", "-t", "role", "fclairamb.dbbat.deploy"], env=env, cwd=cpath)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.rc == 0, proc.stderr
     assert f"({cpath}/ansible_collections/fclairamb/dbbat)" in proc.stdout
     assert re.search(r"ENTRY POINT: \*?main\b", proc.stdout), proc.stdout[:500]
     for option in ("dbbat_chart_version", "dbbat_namespace", "dbbat_replicas", "dbbat_image_tag"):
         assert option in proc.stdout, f"{option} missing from the role's documentation"
 
 
-def test_deploy_with_the_installed_collection(installed, kube_api, tmp_path):
+def test_deploy_with_the_installed_collection(installed, cluster, namespace, tmp_path):
     """End to end with the installed copy: playbook outside the checkout, cluster through a
     kubeconfig, chart from the local chart directory."""
     cpath, env = installed
-    env = dict(env, **{k: v for k, v in kube_api.env().items() if k.startswith("K8S_AUTH_") or k == "KUBECONFIG"})
+    env = dict(env, **cluster.env())
     chart = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(yaml.safe_dump({"dbbat": {"hosts": {"packaging": {
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
     variables = tmp_path / "vars.yml"
     variables.write_text(yaml.safe_dump({
-        "dbbat_namespace": "dbbat-installed",
+        "dbbat_namespace": namespace,
         "dbbat_chart_ref": str(CHART_DIR),
         "dbbat_chart_version": chart["version"],
         "dbbat_db_host": "postgres.storage.svc",
@@ -75,11 +76,10 @@ def test_deploy_with_the_installed_collection(installed, kube_api, tmp_path):
     playbook.write_text((HERE / "files" / "deploy.yml").read_text())
     proc = run([VENV_BIN / "ansible-playbook", playbook, "-i", inventory, "-e", f"@{variables}"],
                env=env, cwd=tmp_path)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-4000:]
-    assert "TASK [fclairamb.dbbat.deploy : " in out
-    deployment = kube_api.get("apps/v1", "Deployment", "dbbat", "dbbat-installed")
+    proc.check()
+    assert "TASK [fclairamb.dbbat.deploy : " in proc.out
+    deployment = cluster.get("apps/v1", "Deployment", "dbbat", namespace)
     assert deployment is not None, "the release's Deployment was not created"
-    assert deployment["spec"]["replicas"] == 2
-    assert kube_api.list("v1", "Secret", "dbbat-installed", label_selector="owner=helm,name=dbbat"), \
+    assert deployment["spec"]["replicas"] == 2 and deployment["status"]["readyReplicas"] == 2
+    assert cluster.list("v1", "Secret", namespace, label_selector="owner=helm,name=dbbat"), \
         "no Helm release record"
