@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/.venv/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup deploy test bench clean
+.PHONY: setup deploy test bench cluster-up cluster-down clean
 
 ## setup: install every pinned tool the jobs and tests need (idempotent)
 setup:
@@ -21,5 +21,13 @@ test: setup
 bench: setup
 	@bash scripts/bench.sh
 
+## cluster-up / cluster-down: the local cluster (real control plane, simulated nodes), context kwok-dbbat
+cluster-up: setup
+	@bash scripts/local-cluster.sh up
+
+cluster-down:
+	@bash scripts/local-cluster.sh down
+
 clean:
+	@[ ! -x .tools/bin/kwokctl ] || bash scripts/local-cluster.sh down
 	rm -rf .venv .venv-* .tools node_modules tests/output .pytest_cache

@@ -1,21 +1,24 @@
 #!/usr/bin/env python3
-"""Benchmark of the fclairamb.dbbat.deploy role against the Kubernetes API test double.
+"""Benchmark of the fclairamb.dbbat.deploy role on the local cluster (testkit.cluster: a real
+Kubernetes control plane, kwok nodes), the chart from a local docker-registry (plain HTTP).
 
-Measures, in one run, with the same double, registry (docker-registry, plain HTTP) and chart:
+Measures, each repeated (median shown), against the same cluster, registry and chart:
+  - baseline: a bare playbook of three tasks (namespace, Secret, kubernetes.core.helm with the
+    same chart, values and wait) into a fresh namespace;
   - first deploy: playbooks/deploy.yml into a fresh namespace (preflight, namespace, Secret,
-    values, helm install --wait, rollout check, report);
-  - no-op re-run: the same inventory again (changed=0);
-  - baseline: a bare playbook doing only namespace + Secret + kubernetes.core.helm (same chart,
-    values, wait) into a fresh namespace, and its re-run.
-Each is repeated (median shown). Prints wall times and ratios to the baseline; asserts nothing.
+    values, helm install --wait, report);
+  - no-op re-run: the same inventory again: changed=0, and the client writes the API server saw
+    (its audit log; a PATCH that changes nothing counts);
+  - ten environments: one run of playbooks/deploy.yml for ten hosts, ten fresh namespaces,
+    forks=10, against one environment alone.
+Prints wall times and the three ratios next to their goals; asserts nothing on time.
 
     python benchmarks/deploy.py [--repeat 3] [--helm PATH]
 """
 import argparse
 import base64
-import os
+import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,8 +28,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.kubedouble import KubeDouble  # noqa: E402  (the tests' API double)
-from tests.publish.registry import Registry  # noqa: E402  (the tests' real docker-registry)
+from testkit.cluster import Cluster  # noqa: E402
+from testkit.env import isolated_env  # noqa: E402
+from testkit.paths import VENV_BIN  # noqa: E402
+from testkit.proc import run  # noqa: E402
+from testkit.registry import Registry  # noqa: E402
 
 KEY = base64.b64encode(b"benchmark-only-key-0123456789abc").decode()
 
@@ -57,15 +63,34 @@ BASELINE = """\
         atomic: true
 """
 
+GOALS = {"first deploy / baseline": 1.5, "no-op re-run / first deploy": 0.6, "ten environments / one": 3.0}
 
-def run(argv, env):
-    start = time.perf_counter()
-    proc = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit("benchmark step failed: %s\n%s%s" % (" ".join(argv), proc.stdout[-3000:], proc.stderr[-3000:]))
-    changed = [l for l in proc.stdout.splitlines() if " : ok=" in l][-1].split("changed=")[1].split()[0]
-    return elapsed, int(changed)
+
+class Bench:
+    def __init__(self, work, cluster, registry, helm, version):
+        self.work, self.cluster, self.registry, self.helm, self.version = work, cluster, registry, helm, version
+        self.env = isolated_env(work / "env", cluster_env=cluster.env())
+        self.runs = 0
+
+    def playbook(self, book, namespaces, forks=5):
+        """Run ``book`` for one host per namespace; returns (seconds, changed, writes)."""
+        self.runs += 1
+        hosts = {f"env-{i}": {"dbbat_namespace": ns} for i, ns in enumerate(namespaces)}
+        inventory = self.work / f"hosts-{self.runs}.yml"
+        inventory.write_text(yaml.safe_dump({"dbbat": {"hosts": hosts, "vars": {
+            "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+            "ansible_pipelining": True,
+            "dbbat_chart_ref": f"{self.registry.url}/charts/dbbat", "dbbat_chart_version": self.version,
+            "dbbat_registry_plain_http": True, "dbbat_db_host": "db", "dbbat_db_password": "pw",
+            "dbbat_encryption_key": KEY, "dbbat_helm_binary": self.helm, "dbbat_wait_timeout": 120}}}))
+        mark = self.cluster.audit_mark()
+        start = time.perf_counter()
+        result = run([VENV_BIN / "ansible-playbook", book, "-i", inventory, "-f", str(forks)], env=self.env)
+        elapsed = time.perf_counter() - start
+        if not result.ok:
+            sys.exit("benchmark step failed: %s\n%s" % (book, result.tail()))
+        changed = sum(int(v) for v in re.findall(r" changed=(\d+)", result.stdout))
+        return elapsed, changed, len(self.cluster.writes(mark))
 
 
 def main():
@@ -75,56 +100,49 @@ def main():
     opts = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
-    api = KubeDouble.start(work / "kubedouble")
+    cluster = Cluster.start(work / "cluster", name="bench")
     reg = Registry(work / "registry").start()
-    env = dict(os.environ)
-    env.update(PATH=os.pathsep.join([str(ROOT / ".tools" / "bin"), str(ROOT / ".venv" / "bin"), env.get("PATH", "")]),
-               ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), KUBECONFIG=api.kubeconfig, ANSIBLE_DEPRECATION_WARNINGS="0",
-               HELM_CACHE_HOME=str(work / "helm-cache"), HELM_CONFIG_HOME=str(work / "helm-config"))
+    role = str(ROOT / "playbooks" / "deploy.yml")
     try:
         version = yaml.safe_load((ROOT / "charts/dbbat/Chart.yaml").read_text())["version"]
-        subprocess.run([opts.helm, "package", str(ROOT / "charts/dbbat"), "-d", str(work)], check=True,
-                       env=env, capture_output=True)
-        subprocess.run([opts.helm, "push", str(work / f"dbbat-{version}.tgz"), f"{reg.url}/charts", "--plain-http"],
-                       check=True, env=env, capture_output=True)
-        (work / "hosts.yml").write_text(yaml.safe_dump({"dbbat": {"hosts": {"bench": {
-            "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+        env = isolated_env(work / "env")
+        run([opts.helm, "package", ROOT / "charts/dbbat", "-d", work], env=env).check()
+        run([opts.helm, "push", work / f"dbbat-{version}.tgz", f"{reg.url}/charts", "--plain-http"], env=env).check()
         (work / "baseline.yml").write_text(BASELINE)
-        playbook = str(Path(sys.executable).parent / "ansible-playbook")
+        bench = Bench(work, cluster, reg, opts.helm, version)
 
-        def deploy(book, namespace):
-            variables = {"dbbat_namespace": namespace, "dbbat_chart_ref": f"{reg.url}/charts/dbbat",
-                         "dbbat_chart_version": version, "dbbat_registry_plain_http": True,
-                         "dbbat_db_host": "db", "dbbat_db_password": "pw", "dbbat_encryption_key": KEY,
-                         "dbbat_helm_binary": opts.helm, "dbbat_wait_timeout": 120}
-            vars_file = work / f"vars-{namespace}.yml"
-            vars_file.write_text(yaml.safe_dump(variables))
-            return run([playbook, book, "-i", str(work / "hosts.yml"), "-e", f"@{vars_file}"], env)
-
-        times = {"first deploy (role)": [], "no-op re-run (role)": [], "baseline (ns + Secret + helm)": [],
-                 "baseline re-run": []}
+        times = {name: [] for name in ("baseline (ns + Secret + helm)", "first deploy (role)",
+                                       "no-op re-run (role)", "one environment", "ten environments (forks=10)")}
+        noop_changed, noop_writes = [], []
         for i in range(opts.repeat):
-            t, _ = deploy(str(ROOT / "playbooks/deploy.yml"), f"role-{i}")
-            times["first deploy (role)"].append(t)
-            t, changed = deploy(str(ROOT / "playbooks/deploy.yml"), f"role-{i}")
-            assert changed == 0, "the role's re-run is not a no-op"
-            times["no-op re-run (role)"].append(t)
-            t, _ = deploy(str(work / "baseline.yml"), f"base-{i}")
-            times["baseline (ns + Secret + helm)"].append(t)
-            t, _ = deploy(str(work / "baseline.yml"), f"base-{i}")
-            times["baseline re-run"].append(t)
+            times["baseline (ns + Secret + helm)"].append(bench.playbook(str(work / "baseline.yml"), [f"base-{i}"])[0])
+            times["first deploy (role)"].append(bench.playbook(role, [f"role-{i}"])[0])
+            seconds, changed, writes = bench.playbook(role, [f"role-{i}"])
+            times["no-op re-run (role)"].append(seconds)
+            noop_changed.append(changed)
+            noop_writes.append(writes)
+            times["one environment"].append(bench.playbook(role, [f"one-{i}"], forks=10)[0])
+            times["ten environments (forks=10)"].append(
+                bench.playbook(role, [f"ten-{i}-{n}" for n in range(10)], forks=10)[0])
     finally:
         reg.stop()
-        api.stop()
+        cluster.stop()
 
-    helm_version = subprocess.run([opts.helm, "version", "--short"], capture_output=True, text=True).stdout.strip()
-    base = statistics.median(times["baseline (ns + Secret + helm)"])
-    print(f"deploy benchmark: {opts.repeat} repeats, median wall time, {helm_version}, API test double, "
+    median = {name: statistics.median(values) for name, values in times.items()}
+    helm_version = run([opts.helm, "version", "--short"]).stdout.strip()
+    print(f"deploy benchmark: median of {opts.repeat}, {helm_version}, local cluster (Kubernetes 1.37, kwok nodes), "
           f"chart from docker-registry")
-    print(f"{'':34} {'seconds':>8} {'x baseline':>11}")
-    for name, values in times.items():
-        median = statistics.median(values)
-        print(f"{name:34} {median:8.1f} {median / base:11.2f}")
+    print(f"{'':32} {'seconds':>8}")
+    for name, value in median.items():
+        print(f"{name:32} {value:8.1f}")
+    ratios = {"first deploy / baseline": median["first deploy (role)"] / median["baseline (ns + Secret + helm)"],
+              "no-op re-run / first deploy": median["no-op re-run (role)"] / median["first deploy (role)"],
+              "ten environments / one": median["ten environments (forks=10)"] / median["one environment"]}
+    print(f"\n{'ratio':32} {'value':>8} {'goal':>8}")
+    for name, value in ratios.items():
+        print(f"{name:32} {value:8.2f} {'<= %.1f' % GOALS[name]:>8}  {'met' if value <= GOALS[name] else 'NOT MET'}")
+    print(f"\nno-op re-run: changed={max(noop_changed)}, client write requests seen by the API server: "
+          f"{max(noop_writes)} (goal 0)")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The main job (`make deploy`): deploy DBBat with playbooks/deploy.yml and inventories/local
-# to the current kube context, with a throwaway PostgreSQL for its storage.
+# to a laptop cluster, with a throwaway PostgreSQL for its storage. The cluster, in this order:
 #
-# - A cluster is reachable with the current context: it is used, if it looks like a laptop
-#   cluster (kind, minikube, Docker Desktop, k3d, ...); set DBBAT_ALLOW_ANY_CONTEXT=1 to use
-#   another one on purpose.
-# - None is reachable, and kind and a running Docker exist: a kind cluster `dbbat` is created.
-# - Otherwise: a clear error.
+# - the current kube context, when a cluster answers there and it looks like a laptop cluster
+#   (kind, minikube, Docker Desktop, k3d, the local cluster below...); DBBAT_ALLOW_ANY_CONTEXT=1
+#   to use another one on purpose;
+# - none answers, and kind and a running Docker exist: a kind cluster `dbbat` (pods run the image);
+# - otherwise the local cluster of scripts/local-cluster.sh (context kwok-dbbat): a real
+#   Kubernetes control plane whose nodes and pods are simulated, so nothing runs the image.
 # Extra arguments go to ansible-playbook (e.g. --check --diff, -v).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +15,7 @@ cd "$ROOT"
 export PATH="$ROOT/.tools/bin:$ROOT/.venv/bin:$PATH"
 export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 KIND_CLUSTER=${DBBAT_KIND_CLUSTER:-dbbat}
+LOCAL_CLUSTER=${DBBAT_CLUSTER_NAME:-dbbat}
 
 log() { printf '\033[1;34m[deploy]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[deploy] error:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -33,13 +35,15 @@ if ! reachable; then
         kubectl config use-context "kind-$KIND_CLUSTER" >/dev/null
         reachable || die "kind cluster $KIND_CLUSTER exists but its API does not answer (kind get clusters; docker ps)"
     else
-        die "no Kubernetes cluster reachable (current context: $(context)). Set KUBECONFIG or a kube context that works (kubectl cluster-info), or install kind and Docker so that a local cluster can be created."
+        log "no cluster reachable with context $(context), and no kind with a running Docker: using the local cluster"
+        DBBAT_CLUSTER_NAME=$LOCAL_CLUSTER bash "$ROOT/scripts/local-cluster.sh" up
+        kubectl config use-context "kwok-$LOCAL_CLUSTER" >/dev/null
     fi
 fi
 
 ctx=$(context)
 case "$ctx" in
-    kind-*|minikube|docker-desktop|docker-for-desktop|rancher-desktop|k3d-*|orbstack|colima*|microk8s) ;;
+    kind-*|kwok-*|minikube|docker-desktop|docker-for-desktop|rancher-desktop|k3d-*|orbstack|colima*|microk8s) ;;
     *)
         [ "${DBBAT_ALLOW_ANY_CONTEXT:-0}" = 1 ] || die "the current context '$ctx' does not look like a laptop cluster, and this job installs a throwaway PostgreSQL there. Switch context (kubectl config use-context ...), or set DBBAT_ALLOW_ANY_CONTEXT=1 if you mean it. For real environments use: ansible-playbook playbooks/deploy.yml -i inventories/prod"
         ;;
@@ -50,4 +54,19 @@ kubectl apply -f molecule/resources/manifests/postgres.yml
 kubectl -n dbbat-postgres rollout status deployment/postgres --timeout=300s
 
 log "ansible-playbook playbooks/deploy.yml -i inventories/local $*"
-exec ansible-playbook playbooks/deploy.yml -i inventories/local "$@"
+ansible-playbook playbooks/deploy.yml -i inventories/local "$@"
+
+case "$ctx" in
+    kwok-*)
+        cat >&2 <<MSG
+
+DBBat is deployed to the local cluster '$ctx'. It is a simulated cluster: a real Kubernetes
+$(kubectl version 2>/dev/null | sed -n 's/^Server Version: //p') control plane (API server, controllers, scheduler, admission, RBAC) whose nodes and pods are
+simulated by kwok: the objects, the rollout and the pods' status are real, but no container
+runs the DBBat image, so the port-forward commands above have nothing to reach.
+  look at it:   kubectl --context $ctx -n dbbat get all
+  remove it:    make cluster-down   (or: scripts/local-cluster.sh down)
+To see DBBat itself run, use kind or another cluster with real nodes (make deploy uses it first).
+MSG
+        ;;
+esac

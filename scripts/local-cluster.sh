@@ -22,7 +22,9 @@ CONTEXT="kwok-$NAME"
 log() { printf '\033[1;34m[local-cluster]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[local-cluster] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
-for b in kwokctl kwok kube-apiserver kube-controller-manager kube-scheduler etcd kubectl; do
+needed=(kwokctl kubectl)
+[ "${1:-}" = up ] && needed+=(kwok kube-apiserver kube-controller-manager kube-scheduler etcd)
+for b in "${needed[@]}"; do
     [ -x "$BIN/$b" ] || die "$BIN/$b is missing: run 'make setup' (it builds the local control plane; Go is needed)"
 done
 kwokctl() { "$BIN/kwokctl" --name "$NAME" "$@"; }

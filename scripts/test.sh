@@ -21,9 +21,8 @@ part() {
     if [ $rc -eq 0 ]; then results+=("ok"); else results+=("FAILED ($rc)"); failed=1; fi
 }
 
-# Each part is added here by the issue that brings it.
-part "pytest (chart, API test double, publish, deploy, packaging)" python -m pytest -n 2 tests
-part "molecule (kubedouble)" molecule test -s kubedouble
+part "pytest (chart, cluster, publish, deploy, packaging)" python -m pytest -n 2 tests
+part "molecule (kwok)" molecule test -s kwok
 part "ansible-test units" bash scripts/ansible-test-offline.sh units --venv
 part "ansible-test sanity" bash scripts/ansible-test-offline.sh sanity --venv
 part "ansible-lint (production profile)" ansible-lint

@@ -8,11 +8,13 @@ it are in testkit.fixtures (``oci_registry_plain``, ``oci_registry_tls``, ``oci_
 ``published_dbbat_chart``).
 
 ``publish_with_module()`` publishes a chart with fclairamb.dbbat.helm_chart_publish through a
-real ansible-playbook run. For manual work, ``python -m testkit.registry [--tls]`` starts one
-and prints how to reach it.
+real ansible-playbook run. ``python -m testkit.registry serve [--tls]`` runs one for manual
+work; ``start DIR`` / ``stop DIR`` run one in the background (the molecule scenario does).
 """
 import json
+import os
 import secrets
+import signal
 import shutil
 import socket
 import ssl
@@ -80,13 +82,18 @@ class Registry:
         self._proc = None
 
     # -- lifecycle -------------------------------------------------------------
-    def start(self, timeout=20):
+    def start(self, timeout=20, detach=False):
+        """Start the registry and wait until it answers. ``detach``: it outlives this process
+        (its pid is in ``workdir/pid``; ``stop_detached(workdir)`` ends it)."""
         if self._proc is not None and self._proc.poll() is None:
             return self
         with open(self.log_file, "ab") as log:
             self._proc = subprocess.Popen([REGISTRY_BIN, "serve", str(self.config_file)],
                                           stdout=log, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL)
+                                          stdin=subprocess.DEVNULL, start_new_session=detach)
+        if detach:
+            (self.workdir / "pid").write_text(str(self._proc.pid))
+            (self.workdir / "host").write_text(self.host)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -205,16 +212,38 @@ class PublishedChart:
         self.ref, self.version, self.registry, self.digest = ref, version, registry, digest
 
 
-if __name__ == "__main__":
+def stop_detached(workdir):
+    """Stop a registry started with ``start(detach=True)`` in ``workdir`` (by its pid file)."""
+    pid_file = Path(workdir) / "pid"
+    if pid_file.exists():
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        pid_file.unlink()
+
+
+def main():
     import argparse
 
-    parser = argparse.ArgumentParser(description="Run a local OCI registry until Ctrl-C.")
+    parser = argparse.ArgumentParser(description="A local OCI registry (Debian's docker-registry) for manual work "
+                                                 "and the molecule scenario.")
+    parser.add_argument("command", choices=["serve", "start", "stop"],
+                        help="serve: in the foreground until Ctrl-C; start: in the background, its address in "
+                             "DIR/host; stop: the one started in DIR")
+    parser.add_argument("dir", nargs="?", help="its folder (storage, config, pid); start and stop need it")
     parser.add_argument("--tls", action="store_true", help="HTTPS with a generated CA and basic auth")
     opts = parser.parse_args()
-    reg = Registry(tempfile.mkdtemp(prefix="oci-registry-"), tls=opts.tls, auth=opts.tls).start()
+    if opts.command == "stop":
+        stop_detached(opts.dir)
+        return
+    workdir = opts.dir or tempfile.mkdtemp(prefix="oci-registry-")
+    reg = Registry(workdir, tls=opts.tls, auth=opts.tls).start(detach=opts.command == "start")
     print(f"registry: {reg.url}  storage: {reg.storage_dir}")
     if opts.tls:
         print(f"ca_file: {reg.ca_file}  username: {reg.username}  password: {reg.password}")
+    if opts.command == "start":
+        return
     try:
         while reg.running:
             time.sleep(1)
@@ -222,3 +251,7 @@ if __name__ == "__main__":
         pass
     finally:
         reg.stop()
+
+
+if __name__ == "__main__":
+    main()

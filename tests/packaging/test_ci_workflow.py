@@ -36,3 +36,12 @@ def test_every_action_is_pinned_to_a_version():
             if "uses" in step:
                 name, _, ref = step["uses"].partition("@")
                 assert ref and ref not in ("main", "master", "latest"), step["uses"]
+
+
+def test_test_job_sets_up_the_go_of_the_local_control_plane():
+    """make test builds the local cluster from tools/cluster: the job needs Go, at the version
+    those modules ask for, with their go.sum files as the cache key."""
+    setup_go = next(s for s in WORKFLOW["jobs"]["test"]["steps"] if s.get("uses", "").startswith("actions/setup-go@"))
+    assert setup_go["with"]["go-version-file"] == "tools/cluster/kubernetes/go.mod"
+    assert (ROOT / setup_go["with"]["go-version-file"]).is_file()
+    assert setup_go["with"]["cache-dependency-path"] == "tools/cluster/*/go.sum"
