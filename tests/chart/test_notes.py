@@ -1,4 +1,4 @@
-"""Point 10: NOTES.txt names Services that exist and says how to reach them; it warns about runMode."""
+"""NOTES.txt names Services that exist and says how to reach them; it warns about runMode."""
 import re
 
 import pytest

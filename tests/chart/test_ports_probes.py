@@ -1,4 +1,4 @@
-"""Points 3 and 4: listeners, container ports, probes."""
+"""Listeners, container ports, probes."""
 import pytest
 
 from tests.chart.render import render, render_error

@@ -1,4 +1,4 @@
-"""Point 11: README.md's parameter table is what the generator makes of values.yaml, and the guide is there."""
+"""README.md's parameter table is what the generator makes of values.yaml, and the guide is there."""
 import shutil
 import subprocess
 

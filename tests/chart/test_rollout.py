@@ -1,4 +1,4 @@
-"""Point 8: pods roll when rendered configuration or secrets change, not when labels do."""
+"""Pods roll when rendered configuration or secrets change, not when labels do."""
 import shutil
 
 from tests.chart.render import CHART_DIR, render

@@ -1,4 +1,4 @@
-"""Point 7: HPA and PodDisruptionBudget."""
+"""HPA and PodDisruptionBudget."""
 import pytest
 
 from tests.chart.render import render, render_error

@@ -1,4 +1,4 @@
-"""Point 9: values.schema.json covers every value, refuses unknown keys, leaves Kubernetes objects open."""
+"""values.schema.json covers every value, refuses unknown keys, leaves Kubernetes objects open."""
 import json
 
 import pytest

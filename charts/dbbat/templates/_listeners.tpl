@@ -1,0 +1,51 @@
+{{/*
+Listeners and ports. The container listens where config.listen* say; the container ports, probes
+(by port name), Services and NetworkPolicy follow.
+*/}}
+
+{{/*
+"dbbat.port" takes (list "value.path" "address") and returns the port number of ":8080",
+"0.0.0.0:8080" or "[::]:8080", failing loudly on anything else.
+*/}}
+{{- define "dbbat.port" -}}
+{{- $path := index . 0 }}
+{{- $addr := toString (index . 1) }}
+{{- $port := regexFind "[0-9]+$" $addr }}
+{{- if not (regexMatch "^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]*):[0-9]+$" $addr) }}
+{{- fail (printf "%s: %q is not a listen address like \":8080\" or \"0.0.0.0:8080\"" $path $addr) }}
+{{- end }}
+{{- if or (lt (atoi $port) 1) (gt (atoi $port) 65535) }}
+{{- fail (printf "%s: port %s of %q is outside 1-65535" $path $port $addr) }}
+{{- end }}
+{{- $port }}
+{{- end }}
+
+{{/*
+The listeners as JSON {"listeners": [{name, env, path, address, port}]}; address "" means off
+(no port then). The PostgreSQL and API listeners are always on. name is the container port's name.
+*/}}
+{{- define "dbbat.listeners" -}}
+{{- $c := .Values.config }}
+{{- $all := list
+  (dict "name" "http" "env" "DBB_LISTEN_API" "path" "config.listenApi" "address" $c.listenApi)
+  (dict "name" "postgres" "env" "DBB_LISTEN_PG" "path" "config.listenPg" "address" $c.listenPg)
+  (dict "name" "oracle" "env" "DBB_LISTEN_ORA" "path" "config.listenOracle" "address" $c.listenOracle)
+  (dict "name" "mysql" "env" "DBB_LISTEN_MYSQL" "path" "config.listenMysql" "address" $c.listenMysql)
+  (dict "name" "mongo" "env" "DBB_LISTEN_MONGO" "path" "config.listenMongo" "address" $c.listenMongo)
+  (dict "name" "mssql" "env" "DBB_LISTEN_MSSQL" "path" "config.listenMssql" "address" $c.listenMssql) }}
+{{- $out := list }}
+{{- $seen := dict }}
+{{- range $all }}
+{{- $l := . }}
+{{- if .address }}
+{{- $p := include "dbbat.port" (list .path .address) }}
+{{- if hasKey $seen $p }}
+{{- fail (printf "%s: port %s is already used by %s" .path $p (get $seen $p)) }}
+{{- end }}
+{{- $_ := set $seen $p .path }}
+{{- $l = merge (dict "port" (atoi $p)) . }}
+{{- end }}
+{{- $out = append $out $l }}
+{{- end }}
+{{- toJson (dict "listeners" $out) }}
+{{- end }}

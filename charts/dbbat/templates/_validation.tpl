@@ -1,0 +1,62 @@
+{{/*
+Validation: cross-value checks the schema cannot express, each failing with the value to fix.
+*/}}
+
+{{/* "true" when a scalar value is given: 0 counts, "" and null do not (truthiness would drop 0). */}}
+{{- define "dbbat.isSet" -}}
+{{- if not (or (kindIs "invalid" .) (and (kindIs "string" .) (eq . ""))) }}true{{ end }}
+{{- end }}
+
+{{/* Included once, from deployment.yaml. */}}
+{{- define "dbbat.validate" -}}
+{{- $_ := include "dbbat.keySource" . }}
+{{- $_ = include "dbbat.dsnSource" . }}
+{{- $_ = include "dbbat.listeners" . }}
+{{- if and .Values.config.runMode (not (has .Values.config.runMode (list "test" "demo"))) }}
+{{- fail (printf "config.runMode: %q is not one of \"\", \"test\", \"demo\"" .Values.config.runMode) }}
+{{- end }}
+{{- include "dbbat.validateEnv" . }}
+{{- $grace := int .Values.terminationGracePeriodSeconds }}
+{{- $sleep := int .Values.preStopSleepSeconds }}
+{{- if le $grace (add $sleep 30) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed preStopSleepSeconds (%d) + 30 s, DBBat's own graceful shutdown: pods would be killed while draining connections" $grace $sleep) }}
+{{- end }}
+{{- $proxy := .Values.service.proxy }}
+{{- if and (include "dbbat.isSet" $proxy.nodePort) (eq $proxy.type "ClusterIP") }}
+{{- fail (printf "service.proxy.nodePort (%v) needs service.proxy.type NodePort or LoadBalancer, not ClusterIP" $proxy.nodePort) }}
+{{- end }}
+{{- if and $proxy.loadBalancerSourceRanges (ne $proxy.type "LoadBalancer") }}
+{{- fail (printf "service.proxy.loadBalancerSourceRanges needs service.proxy.type LoadBalancer, not %s" $proxy.type) }}
+{{- end }}
+{{- $a := .Values.autoscaling }}
+{{- if $a.enabled }}
+{{- if gt (int $a.minReplicas) (int $a.maxReplicas) }}
+{{- fail (printf "autoscaling.minReplicas (%v) is greater than autoscaling.maxReplicas (%v)" $a.minReplicas $a.maxReplicas) }}
+{{- end }}
+{{- if not (or (include "dbbat.isSet" $a.targetCPUUtilizationPercentage) (include "dbbat.isSet" $a.targetMemoryUtilizationPercentage)) }}
+{{- fail "autoscaling.enabled: set autoscaling.targetCPUUtilizationPercentage or autoscaling.targetMemoryUtilizationPercentage, the HPA needs a metric" }}
+{{- end }}
+{{- end }}
+{{- $pdb := .Values.podDisruptionBudget }}
+{{- if and $pdb.enabled (include "dbbat.isSet" $pdb.minAvailable) (include "dbbat.isSet" $pdb.maxUnavailable) }}
+{{- fail (printf "podDisruptionBudget.minAvailable (%v) and podDisruptionBudget.maxUnavailable (%v) are both set: Kubernetes accepts only one" $pdb.minAvailable $pdb.maxUnavailable) }}
+{{- end }}
+{{- end }}
+
+{{/* Variables the chart sets itself ("dbbat.envSpec"): overriding them would desynchronise ports or leak secrets. */}}
+{{- define "dbbat.validateEnv" -}}
+{{- $managed := dict }}
+{{- range (include "dbbat.envSpec" . | fromJson).vars }}
+{{- $_ := set $managed .name .from }}
+{{- end }}
+{{- range $k, $_ := .Values.config.env }}
+{{- if hasKey $managed $k }}
+{{- fail (printf "config.env.%s: this variable is set by the chart from %s (see the chart README), not through config.env" $k (get $managed $k)) }}
+{{- end }}
+{{- end }}
+{{- range $i, $e := .Values.extraEnv }}
+{{- if hasKey $managed $e.name }}
+{{- fail (printf "extraEnv[%d] (%s): this variable is set by the chart from %s (see the chart README), not through extraEnv" $i $e.name (get $managed $e.name)) }}
+{{- end }}
+{{- end }}
+{{- end }}
