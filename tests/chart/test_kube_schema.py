@@ -10,7 +10,7 @@ EXTRA_SETS = {
         "secrets": {"encryptionKey": "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80="},
         "postgresql": {"external": {"host": "db", "password": "p@ss"}},
         "service": {"proxy": {"type": "NodePort", "nodePort": 30432}},
-        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 0},
+        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 0, "allowBlockingDrains": True},
         "networkPolicy": {"enabled": True},
         "preStopSleepSeconds": 0,
     },

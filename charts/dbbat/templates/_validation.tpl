@@ -37,9 +37,50 @@ Validation: cross-value checks the schema cannot express, each failing with the 
 {{- fail "autoscaling.enabled: set autoscaling.targetCPUUtilizationPercentage or autoscaling.targetMemoryUtilizationPercentage, the HPA needs a metric" }}
 {{- end }}
 {{- end }}
+{{- include "dbbat.validateDisruptionBudget" . }}
+{{- end }}
+
+{{/* Pods that a PDB value (an integer or "N%") stands for at n replicas: (list value n), rounded up as the disruption controller does. */}}
+{{- define "dbbat.budgetPods" -}}
+{{- $v := index . 0 }}
+{{- $n := int (index . 1) }}
+{{- if kindIs "string" $v }}
+{{- div (add (mul (atoi (trimSuffix "%" $v)) $n) 99) 100 }}
+{{- else }}
+{{- int $v }}
+{{- end }}
+{{- end }}
+
+{{/*
+A PodDisruptionBudget that allows no eviction at the smallest scale the Deployment runs at
+(replicaCount, or autoscaling.minReplicas with an HPA) makes every node drain wait forever:
+refused unless podDisruptionBudget.allowBlockingDrains says it is meant.
+*/}}
+{{- define "dbbat.validateDisruptionBudget" -}}
 {{- $pdb := .Values.podDisruptionBudget }}
-{{- if and $pdb.enabled (include "dbbat.isSet" $pdb.minAvailable) (include "dbbat.isSet" $pdb.maxUnavailable) }}
+{{- if $pdb.enabled }}
+{{- if and (include "dbbat.isSet" $pdb.minAvailable) (include "dbbat.isSet" $pdb.maxUnavailable) }}
 {{- fail (printf "podDisruptionBudget.minAvailable (%v) and podDisruptionBudget.maxUnavailable (%v) are both set: Kubernetes accepts only one" $pdb.minAvailable $pdb.maxUnavailable) }}
+{{- end }}
+{{- $scaleValue := ternary "autoscaling.minReplicas" "replicaCount" .Values.autoscaling.enabled }}
+{{- $n := int (ternary .Values.autoscaling.minReplicas .Values.replicaCount .Values.autoscaling.enabled) }}
+{{- $budget := "" }}
+{{- $allowed := 0 }}
+{{- if include "dbbat.isSet" $pdb.maxUnavailable }}
+{{- $budget = printf "podDisruptionBudget.maxUnavailable (%v)" $pdb.maxUnavailable }}
+{{- $allowed = include "dbbat.budgetPods" (list $pdb.maxUnavailable $n) | int }}
+{{- else }}
+{{- $min := 1 }}
+{{- $budget = "podDisruptionBudget.minAvailable (1, used when neither minAvailable nor maxUnavailable is set)" }}
+{{- if include "dbbat.isSet" $pdb.minAvailable }}
+{{- $min = $pdb.minAvailable }}
+{{- $budget = printf "podDisruptionBudget.minAvailable (%v)" $min }}
+{{- end }}
+{{- $allowed = sub $n (include "dbbat.budgetPods" (list $min $n) | int) }}
+{{- end }}
+{{- if and (gt $n 0) (lt (int $allowed) 1) (not $pdb.allowBlockingDrains) }}
+{{- fail (printf "%s with %s %d allows no voluntary disruption: node drains (kubectl drain, node upgrades, cluster-autoscaler scale-down) would hang until someone deletes a DBBat pod by hand. Run more replicas than the budget keeps (raise %s), or lower podDisruptionBudget.minAvailable / set podDisruptionBudget.maxUnavailable to 1 or more, or set podDisruptionBudget.allowBlockingDrains: true to accept drains that need a manual pod deletion" $budget $scaleValue $n $scaleValue) }}
+{{- end }}
 {{- end }}
 {{- end }}
 
