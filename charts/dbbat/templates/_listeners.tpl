@@ -49,3 +49,24 @@ The listeners as JSON {"listeners": [{name, env, path, address, port}]}; address
 {{- end }}
 {{- toJson (dict "listeners" $out) }}
 {{- end }}
+
+{{/*
+The ports of the proxy Service as JSON {"ports": [{name, port}]}: postgres on service.proxy.port,
+then every other protocol listener that is on, on its own port number (clients of MySQL,
+MongoDB... expect the port they were given; there is one Service, so one number each).
+*/}}
+{{- define "dbbat.proxyPorts" -}}
+{{- $ports := list (dict "name" "postgres" "port" (int .Values.service.proxy.port) "path" "service.proxy.port") }}
+{{- range (include "dbbat.listeners" . | fromJson).listeners }}
+{{- if and .address (not (has .name (list "http" "postgres"))) }}
+{{- $l := . }}
+{{- range $ports }}
+{{- if eq (int .port) (int $l.port) }}
+{{- fail (printf "%s: port %d is also %s on the proxy Service %s; give one of them another port" $l.path (int $l.port) .path (include "dbbat.proxyServiceName" $)) }}
+{{- end }}
+{{- end }}
+{{- $ports = append $ports (dict "name" .name "port" (int .port) "path" .path) }}
+{{- end }}
+{{- end }}
+{{- toJson (dict "ports" $ports) }}
+{{- end }}
