@@ -10,6 +10,7 @@ SETS = [
     ("production", None),
     ("full", None),
     (None, {"secrets": {"encryptionKey": KEY}, "postgresql": {"external": {"host": "db"}}}),
+    ("full", {"tls": {k: {"existingSecret": f"{k}-cert"} for k in ("pg", "mysql", "mongo", "mssql")}}),
 ]
 
 
@@ -30,7 +31,7 @@ def chart_set_names(helm):
 def test_every_variable_the_chart_sets_is_refused_from_the_user(helm):
     names = chart_set_names(helm)
     assert {"DBB_DSN", "DBB_KEY", "DBB_KEYFILE", "DB_PASSWORD", "DBB_LISTEN_PG", "DBB_RUN_MODE",
-            "DBB_PUBLIC_URL"} <= names
+            "DBB_PUBLIC_URL", "DBB_PG_TLS_CERT_FILE", "DBB_MSSQL_TLS_KEY_FILE"} <= names
     for name in sorted(names):
         err = render_error(helm, "minimal", values={"config": {"env": {name: "x"}}})
         assert f"config.env.{name}: this variable is set by the chart from " in err, name

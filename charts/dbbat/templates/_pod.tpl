@@ -25,3 +25,48 @@ current ReplicaSet only, so a rollout spreads the new pods too.
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* Volume mounts of a DBBat container: (dict "root" $ "server" bool); the TLS Secrets only in the server. */}}
+{{- define "dbbat.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if .server }}
+{{- range (include "dbbat.tls" .root | fromJson).tls }}
+- name: tls-{{ .key }}
+  mountPath: {{ .mountPath }}
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- with .root.Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Volumes of a DBBat pod: (dict "root" $ "server" bool). The TLS Secrets are mounted 0440: the
+files belong to the pod's fsGroup (podSecurityContext), which the non-root user is in.
+*/}}
+{{- define "dbbat.volumes" -}}
+{{- $v := .root.Values -}}
+- name: tmp
+  emptyDir:
+    {{- with $v.tmpVolume.sizeLimit }}
+    sizeLimit: {{ . }}
+    {{- end }}
+{{- if .server }}
+{{- range (include "dbbat.tls" .root | fromJson).tls }}
+- name: tls-{{ .key }}
+  secret:
+    secretName: {{ .secret }}
+    defaultMode: 0440
+    items:
+      - key: tls.crt
+        path: tls.crt
+      - key: tls.key
+        path: tls.key
+{{- end }}
+{{- end }}
+{{- with $v.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}

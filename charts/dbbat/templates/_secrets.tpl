@@ -94,8 +94,9 @@ Every environment variable the chart manages, in the order the container gets th
 {"vars": [{name, from, in, value, secret, key}]}:
   from    the values that set it (named in the config.env/extraEnv refusals)
   in      "config": a ConfigMap entry (value); "secret": a secretKeyRef (secret "" is the chart's
-          own Secret, key); "literal": a plain env value; "": not set with these values, but
-          still the chart's to set
+          own Secret, key); "literal": a plain env value; "server": a plain env value of the
+          server container only (the TLS files, mounted there alone); "": not set with these
+          values, but still the chart's to set
 Kubernetes expands $(VAR) only from variables defined before: DB_PASSWORD precedes DBB_DSN.
 */}}
 {{- define "dbbat.envSpec" -}}
@@ -129,6 +130,16 @@ Kubernetes expands $(VAR) only from variables defined before: DB_PASSWORD preced
 {{- end }}
 {{- $vars = append $vars $password }}
 {{- $vars = append $vars $dsn }}
+{{- $served := dict }}
+{{- range (include "dbbat.tls" . | fromJson).tls }}
+{{- $_ := set $served .key . }}
+{{- end }}
+{{- range (include "dbbat.tlsProtocols" . | fromJson).protocols }}
+{{- $t := get $served .key | default dict }}
+{{- $from := printf "tls.%s" .key }}
+{{- $vars = append $vars (dict "name" (printf "DBB_%s_TLS_CERT_FILE" .env) "from" $from "in" (ternary "server" "" (hasKey $t "certFile")) "value" ($t.certFile | default "")) }}
+{{- $vars = append $vars (dict "name" (printf "DBB_%s_TLS_KEY_FILE" .env) "from" $from "in" (ternary "server" "" (hasKey $t "keyFile")) "value" ($t.keyFile | default "")) }}
+{{- end }}
 {{- toJson (dict "vars" $vars) }}
 {{- end }}
 
@@ -145,9 +156,10 @@ Kubernetes expands $(VAR) only from variables defined before: DB_PASSWORD preced
 {{- end }}
 
 {{/*
-A DBBat container's envFrom and env: (dict "root" $ "configMap" name "secret" name), where
-configMap holds "dbbat.configData" and secret "dbbat.secretData" (the chart's ConfigMap and Secret,
-or the hook copies the migration Job reads). Secrets by reference only; extraEnv comes last.
+A DBBat container's envFrom and env: (dict "root" $ "configMap" name "secret" name "server" bool),
+where configMap holds "dbbat.configData" and secret "dbbat.secretData" (the chart's ConfigMap and
+Secret, or the hook copies the migration Job reads); server adds the server container's own
+variables. Secrets by reference only; extraEnv comes last.
 */}}
 {{- define "dbbat.containerEnv" -}}
 {{- $root := .root -}}
@@ -165,7 +177,7 @@ env:
       secretKeyRef:
         name: {{ .secret | default $.secret }}
         key: {{ .key }}
-  {{- else if eq .in "literal" }}
+  {{- else if or (eq .in "literal") (and (eq .in "server") $.server) }}
   - name: {{ .name }}
     value: {{ .value | quote }}
   {{- end }}
