@@ -70,3 +70,47 @@ MongoDB... expect the port they were given; there is one Service, so one number 
 {{- end }}
 {{- toJson (dict "ports" $ports) }}
 {{- end }}
+
+{{/*
+The Gateway API TCPRoutes as JSON {"routes": [{listener, name, port, sectionName}]}: one per
+protocol listener that is on, to its port on the proxy Service. Each route attaches to
+gateway.parentRefs, narrowed to the Gateway listener gateway.tcpRoutes.sectionNames.<listener>
+names: with several routes, each needs its own, or they would all bind the same Gateway listeners.
+*/}}
+{{- define "dbbat.tcpRoutes" -}}
+{{- $g := .Values.gateway }}
+{{- $sections := $g.tcpRoutes.sectionNames | default dict }}
+{{- $routes := list }}
+{{- if $g.tcpRoutes.enabled }}
+{{- if not $g.parentRefs }}
+{{- fail "gateway.tcpRoutes.enabled: set gateway.parentRefs to the Gateway(s) whose TCP listeners take the routes, e.g. [{name: tcp-gateway, namespace: gateway-system}]" }}
+{{- end }}
+{{- if not .Values.service.proxy.enabled }}
+{{- fail "gateway.tcpRoutes.enabled: the routes lead to the proxy Service, but service.proxy.enabled is false" }}
+{{- end }}
+{{- $on := dict }}
+{{- range (include "dbbat.proxyPorts" . | fromJson).ports }}
+{{- $_ := set $on .name true }}
+{{- $routes = append $routes (dict "listener" .name "port" .port "name" (include "dbbat.suffixedName" (list $ .name)) "sectionName" (get $sections .name)) }}
+{{- end }}
+{{- range $listener, $section := $sections }}
+{{- if and $section (not (hasKey $on $listener)) }}
+{{- fail (printf "gateway.tcpRoutes.sectionNames.%s: the %s listener is off, so there is no route to attach" $listener $listener) }}
+{{- end }}
+{{- end }}
+{{- if gt (len $routes) 1 }}
+{{- range $routes }}
+{{- if not .sectionName }}
+{{- fail (printf "gateway.tcpRoutes.sectionNames.%s: %d listeners are routed (%s) and each TCPRoute must attach to its own Gateway listener; name it (the Gateway listener's name) for every one of them" .listener (len $routes) (include "dbbat.routedListeners" $routes)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toJson (dict "routes" $routes) }}
+{{- end }}
+
+{{- define "dbbat.routedListeners" -}}
+{{- $names := list }}
+{{- range . }}{{ $names = append $names .listener }}{{ end }}
+{{- join ", " $names }}
+{{- end }}

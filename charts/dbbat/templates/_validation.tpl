@@ -38,6 +38,29 @@ Validation: cross-value checks the schema cannot express, each failing with the 
 {{- end }}
 {{- end }}
 {{- include "dbbat.validateDisruptionBudget" . }}
+{{- include "dbbat.validateGateway" . }}
+{{- end }}
+
+{{/*
+The routes' API version must be served by the cluster: TCPRoute is v1alpha2 in the experimental
+channel of every Gateway API release and v1 from Gateway API 1.7, whose standard channel no longer
+serves v1alpha2. Without a cluster (helm template), pass --api-versions or skip the check.
+*/}}
+{{- define "dbbat.validateGateway" -}}
+{{- $g := .Values.gateway }}
+{{- $_ := include "dbbat.tcpRoutes" . }}
+{{- if and $g.tcpRoutes.enabled (not $g.skipCapabilityCheck) }}
+{{- $want := $g.tcpRoutes.apiVersion }}
+{{- if not (.Capabilities.APIVersions.Has (printf "%s/TCPRoute" $want)) }}
+{{- $hint := "" }}
+{{- range list "gateway.networking.k8s.io/v1" "gateway.networking.k8s.io/v1alpha2" }}
+{{- if and (ne . $want) ($.Capabilities.APIVersions.Has (printf "%s/TCPRoute" .)) }}
+{{- $hint = printf " The cluster serves TCPRoute %s: set gateway.tcpRoutes.apiVersion to it." . }}
+{{- end }}
+{{- end }}
+{{- fail (printf "gateway.tcpRoutes.enabled: the cluster does not serve TCPRoute %s (gateway.tcpRoutes.apiVersion).%s Install the Gateway API CRDs that serve it (v1alpha2: the experimental channel), or, to render without a cluster, pass --api-versions %s/TCPRoute or set gateway.skipCapabilityCheck: true" $want $hint $want) }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/* Pods that a PDB value (an integer or "N%") stands for at n replicas: (list value n), rounded up as the disruption controller does. */}}
