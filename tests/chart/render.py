@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHART_DIR = ROOT / "charts" / "dbbat"
 CI_VALUES = ROOT / "tests" / "chart" / "values"
 BAD_VALUES = ROOT / "tests" / "chart" / "bad-values"
-CI_SETS = ("minimal", "production", "full")
+CI_SETS = ("minimal", "production", "full", "integrations")
 RELEASE = "dbbat"
 NAMESPACE = "dbbat"
 

@@ -1,7 +1,7 @@
 """The "restricted" Pod Security Standard, field by field (https://kubernetes.io/docs/concepts/security/pod-security-standards/)."""
 import pytest
 
-from tests.chart.render import render
+from tests.chart.render import CI_SETS, render
 
 ALLOWED_VOLUME_TYPES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
                         "projected", "secret"}
@@ -15,7 +15,7 @@ def containers(spec):
     return spec.get("initContainers", []) + spec["containers"] + spec.get("ephemeralContainers", [])
 
 
-@pytest.mark.parametrize("values_file", ["minimal", "production", "full"])
+@pytest.mark.parametrize("values_file", CI_SETS)
 def test_restricted(helm, values_file):
     pod = render(helm, values_file).pod
     spec, psc = pod["spec"], pod["spec"].get("securityContext", {})
