@@ -39,5 +39,5 @@ def test_label_only_change_leaves_pod_template_alone(helm, tmp_path):
     chart_yaml = chart / "Chart.yaml"
     chart_yaml.write_text(chart_yaml.read_text().replace("\nversion: ", "\nversion: 9.9.9-relabel.", 1))
     old, new = render(helm, "minimal"), render(helm, "minimal", chart=chart)
-    assert old.get("ConfigMap")["metadata"]["labels"] != new.get("ConfigMap")["metadata"]["labels"]
+    assert old.get("ConfigMap", "dbbat")["metadata"]["labels"] != new.get("ConfigMap", "dbbat")["metadata"]["labels"]
     assert old.pod == new.pod

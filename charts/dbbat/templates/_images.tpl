@@ -29,3 +29,12 @@ prefixed. Tag and digest are kept: a mirror serves the same manifests.
 {{- end }}
 {{- $ref }}
 {{- end }}
+
+{{/*
+The binary of the image: its CMD is ["./dbbat"] in WORKDIR /app, with no ENTRYPOINT, so a
+container that passes arguments (the one-shot pods: "db migrate", "db status") must name the
+binary itself, or the arguments would replace it. The server container keeps the image's CMD.
+*/}}
+{{- define "dbbat.command" -}}
+- ./dbbat
+{{- end }}

@@ -67,7 +67,7 @@ NetworkPolicy, which all select name and instance, never pick a one-shot pod: it
 traffic and must not count as an available replica.
 */}}
 {{- define "dbbat.oneShotLabels" -}}
-{{- $root := index . 0 }}
+{{- $root := index . 0 -}}
 helm.sh/chart: {{ include "dbbat.chart" $root }}
 app.kubernetes.io/instance: {{ $root.Release.Name }}
 app.kubernetes.io/component: {{ index . 1 }}
@@ -80,4 +80,26 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- else }}
 {{- default "default" .Values.serviceAccount.name }}
 {{- end }}
+{{- end }}
+
+{{/* The migration Job and its hook ConfigMap and Secret. */}}
+{{- define "dbbat.migrationsName" -}}
+{{- include "dbbat.suffixedName" (list . "migrate") }}
+{{- end }}
+
+{{/* The helm test pod. */}}
+{{- define "dbbat.testName" -}}
+{{- include "dbbat.suffixedName" (list . "test") }}
+{{- end }}
+
+{{/*
+The migration Job's service account. Pre-install hooks run before any object of the release
+exists, the chart's ServiceAccount included: a Job naming it would never start on a first
+install. The Job needs no Kubernetes API access (no token is mounted), so it runs under the
+namespace's "default" account, or under serviceAccount.name when the chart does not create it
+(an account that exists before the install, with whatever identity it carries). A hook copy of
+the chart's ServiceAccount would collide with the release's own, which has the same name.
+*/}}
+{{- define "dbbat.migrationsServiceAccountName" -}}
+{{- if .Values.serviceAccount.create }}default{{ else }}{{ include "dbbat.serviceAccountName" . }}{{ end }}
 {{- end }}
