@@ -154,6 +154,15 @@ setup_cluster() {
     bash "$ROOT/tools/cluster/build.sh" "$TOOLS/bin"
 }
 
+# --- CRDs the chart's tests validate its custom objects against (tools/crds/fetch.sh) ---
+setup_crds() {
+    if ! command -v go >/dev/null 2>&1; then
+        log "warning: Go is not installed: the CRDs (.tools/crds) for the chart tests are not fetched"
+        return 0
+    fi
+    bash "$ROOT/tools/crds/fetch.sh" "$TOOLS/crds"
+}
+
 # --- tools that pin many libraries get a venv of their own -----------------------
 # own_venv DIR PIN...: DIR holds exactly the pinned packages (a stamp says which);
 # returns 1 when it already did, so callers can skip their own follow-up work.
@@ -221,6 +230,7 @@ main() {
     setup_checkov
     setup_galaxy_importer
     setup_cluster
+    setup_crds
     log "ready: $("$TOOLS/bin/helm3" version --short), $("$TOOLS/bin/helm4" version --short), kubectl $("$TOOLS/bin/kubectl" version --client -o json | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), $("$VENV/bin/ansible" --version | head -1)"
 }
 

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHART_DIR = ROOT / "charts" / "dbbat"
 CI_VALUES = ROOT / "tests" / "chart" / "values"
 BAD_VALUES = ROOT / "tests" / "chart" / "bad-values"
-CI_SETS = ("minimal", "production", "full")
+CI_SETS = ("minimal", "production", "full", "integrations")
 RELEASE = "dbbat"
 NAMESPACE = "dbbat"
 
@@ -34,12 +34,14 @@ def _helm(helm, args, values=None, chart=CHART_DIR):
 
 
 @functools.lru_cache(maxsize=256)
-def _template(helm, files, values_json, kube_version, chart):
+def _template(helm, files, values_json, kube_version, chart, api_versions=()):
     args = ["template", RELEASE, "--namespace", NAMESPACE]
     for f in files:
         args += ["-f", str(f)]
     if kube_version:
         args += ["--kube-version", kube_version]
+    for api_version in api_versions:
+        args += ["--api-versions", api_version]
     proc = _helm(helm, args, json.loads(values_json), Path(chart))
     if proc.returncode != 0:
         raise RenderError(proc.stderr)
@@ -50,20 +52,22 @@ def ci_file(name):
     return CI_VALUES / f"{name}.yaml"
 
 
-def template(helm, *files, values=None, kube_version=None, chart=CHART_DIR):
-    """`helm template` output as text; files are CI set names or paths; values a dict (last wins)."""
+def template(helm, *files, values=None, kube_version=None, chart=CHART_DIR, api_versions=()):
+    """`helm template` output as text; files are CI set names or paths; values a dict (last wins);
+    api_versions: what the simulated cluster serves beyond the built-in kinds ("group/version/Kind")."""
     paths = tuple(str(ci_file(f)) if f in CI_SETS else str(f) for f in files)
-    return _template(helm, paths, json.dumps(values), kube_version, str(chart))
+    return _template(helm, paths, json.dumps(values), kube_version, str(chart), tuple(api_versions))
 
 
-def render(helm, *files, values=None, kube_version=None, chart=CHART_DIR):
-    return Rendered(template(helm, *files, values=values, kube_version=kube_version, chart=chart))
+def render(helm, *files, values=None, kube_version=None, chart=CHART_DIR, api_versions=()):
+    return Rendered(template(helm, *files, values=values, kube_version=kube_version, chart=chart,
+                             api_versions=api_versions))
 
 
-def render_error(helm, *files, values=None, chart=CHART_DIR):
+def render_error(helm, *files, values=None, chart=CHART_DIR, api_versions=()):
     """helm's error message for values it must refuse (fails the test if it renders)."""
     try:
-        template(helm, *files, values=values, chart=chart)
+        template(helm, *files, values=values, chart=chart, api_versions=api_versions)
     except RenderError as err:
         return str(err)
     raise AssertionError(f"helm rendered values it should refuse: files={files} values={values}")

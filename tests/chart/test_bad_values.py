@@ -1,4 +1,4 @@
-"""Point 9 and the render-time checks: each file of bad-values/ is refused, naming the bad value.
+"""The render-time checks: each file of bad-values/ is refused, naming the bad value.
 
 Each file starts with one or more `# expect: <fragment of helm's error message>` lines.
 """

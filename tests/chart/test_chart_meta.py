@@ -1,4 +1,4 @@
-"""Point 12: Chart.yaml, and the chart as it is packaged."""
+"""Chart.yaml, and the chart as it is packaged."""
 import re
 import subprocess
 import tarfile

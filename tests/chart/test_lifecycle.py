@@ -1,4 +1,4 @@
-"""Point 5: long-lived PostgreSQL connections drain on shutdown and rollouts."""
+"""Long-lived PostgreSQL connections drain on shutdown and rollouts."""
 from tests.chart.render import render, render_error
 
 APP_SHUTDOWN_SECONDS = 30

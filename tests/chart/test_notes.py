@@ -1,4 +1,5 @@
-"""Point 10: NOTES.txt names Services that exist and says how to reach them; it warns about runMode."""
+"""NOTES.txt names Services that exist and says how to reach them; it warns about runMode, names the
+TLS Secrets and how to test the release."""
 import re
 
 import pytest
@@ -16,6 +17,7 @@ def named_services(text):
     ("full", None),
     ("minimal", {"service": {"proxy": {"enabled": False}}}),
     ("minimal", {"service": {"proxy": {"type": "NodePort"}, "api": {"type": "LoadBalancer"}}}),
+    ("integrations", None),
 ])
 def test_named_services_exist(helm4, values_file, extra):
     text = notes(helm4, values_file, values=extra)
@@ -72,3 +74,21 @@ def test_existing_secret_keys_needed_are_listed(helm4, values_file, keys):
     text = notes(helm4, values_file)
     listed = re.findall(r"^  - (\S+) \(", text.split("holds the keys:", 1)[1], re.M)
     assert listed == keys
+
+
+def test_tls_secrets_and_restart_after_renewal(helm4):
+    text = notes(helm4, "integrations")
+    assert "kubectl rollout restart deployment/dbbat -n dbbat" in text
+    assert '- postgres: Secret "dbbat-pg-tls"\n' in text
+    assert '- mysql: Secret "dbbat-mysql-tls" (cert-manager Certificate "dbbat-mysql-tls")' in text
+    assert "TLS certificates" not in notes(helm4, "minimal")
+
+
+def test_helm_test_is_suggested_when_rendered(helm4):
+    assert "helm test dbbat -n dbbat --logs" in notes(helm4, "minimal")
+    assert "helm test" not in notes(helm4, "minimal", values={"tests": {"enabled": False}})
+
+
+def test_other_listeners_on_the_proxy_service(helm4):
+    text = notes(helm4, "minimal", values={"config": {"listenMongo": ":27017"}})
+    assert "The mongo listener is on the same Service, port 27017." in text

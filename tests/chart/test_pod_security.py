@@ -1,7 +1,7 @@
 """The "restricted" Pod Security Standard, field by field (https://kubernetes.io/docs/concepts/security/pod-security-standards/)."""
 import pytest
 
-from tests.chart.render import render
+from tests.chart.render import CI_SETS, render
 
 ALLOWED_VOLUME_TYPES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
                         "projected", "secret"}
@@ -15,9 +15,22 @@ def containers(spec):
     return spec.get("initContainers", []) + spec["containers"] + spec.get("ephemeralContainers", [])
 
 
-@pytest.mark.parametrize("values_file", ["minimal", "production", "full"])
-def test_restricted(helm, values_file):
-    pod = render(helm, values_file).pod
+def pods(r):
+    """Every pod the chart renders: the Deployment's, the migration Job's and the helm test's."""
+    found = [(o["kind"], o["spec"]["template"]) for o in r.objects if o["kind"] in ("Deployment", "Job")]
+    found += [(o["kind"], o) for o in r.all("Pod")]
+    return found
+
+
+@pytest.mark.parametrize("values_file", CI_SETS)
+def test_every_pod_is_restricted(helm, values_file):
+    found = pods(render(helm, values_file))
+    assert {kind for kind, _ in found} == {"Deployment", "Job", "Pod"}
+    for _, pod in found:
+        check_restricted(pod)
+
+
+def check_restricted(pod):
     spec, psc = pod["spec"], pod["spec"].get("securityContext", {})
     # Baseline
     assert not spec.get("hostNetwork") and not spec.get("hostPID") and not spec.get("hostIPC")

@@ -1,4 +1,4 @@
-"""Points 3 and 4: listeners, container ports, probes."""
+"""Listeners, container ports, probes."""
 import pytest
 
 from tests.chart.render import render, render_error
@@ -41,14 +41,36 @@ def test_ports_probes_and_services_follow_listen_addresses(helm, api, pg, api_po
     assert api_svc["spec"]["ports"][0]["port"] == 8080 and pg_svc["spec"]["ports"][0]["port"] == 5432
 
 
-def test_configured_extra_listener_gets_env_and_port_but_no_service(helm):
+def test_configured_extra_listener_gets_env_port_and_a_proxy_service_port(helm):
     r = render(helm, "minimal", values={"config": {"listenMysql": ":3306"}})
     assert r.env()["DBB_LISTEN_MYSQL"][3] == ":3306"
     assert r.container_port("mysql") == 3306
     for name in ("DBB_LISTEN_ORA", "DBB_LISTEN_MONGO", "DBB_LISTEN_MSSQL"):
         assert r.env()[name][3] == ""
-    service_ports = [p["port"] for s in r.all("Service") for p in s["spec"]["ports"]]
-    assert 3306 not in service_ports
+    pg = r.get("Service", "dbbat-pg")
+    assert pg["spec"]["ports"] == [
+        {"name": "postgres", "port": 5432, "targetPort": "postgres", "protocol": "TCP"},
+        {"name": "mysql", "port": 3306, "targetPort": "mysql", "protocol": "TCP"}]
+    assert [p["port"] for p in r.get("Service", "dbbat")["spec"]["ports"]] == [8080]
+
+
+def test_listeners_that_are_off_get_no_port_anywhere(helm):
+    r = render(helm, "minimal")
+    assert [p["name"] for p in r.get("Service", "dbbat-pg")["spec"]["ports"]] == ["postgres"]
+
+
+def test_node_port_stays_on_postgres(helm):
+    pg = render(helm, "full").get("Service", "bastion-pg")
+    node_ports = {p["name"]: p.get("nodePort") for p in pg["spec"]["ports"]}
+    assert node_ports == {"postgres": 30543, "oracle": None, "mysql": None, "mongo": None, "mssql": None}
+    for port in pg["spec"]["ports"]:
+        assert render(helm, "full").container_port(port["targetPort"])
+
+
+def test_proxy_port_clashing_with_a_listener_is_refused(helm):
+    err = render_error(helm, "minimal", values={"config": {"listenMysql": ":3306"},
+                                                "service": {"proxy": {"port": 3306}}})
+    assert "config.listenMysql: port 3306 is also service.proxy.port on the proxy Service dbbat-pg" in err
 
 
 def test_readiness_checks_database_liveness_does_not(helm):

@@ -1,4 +1,4 @@
-"""Point 8: pods roll when rendered configuration or secrets change, not when labels do."""
+"""Pods roll when rendered configuration or secrets change, not when labels do."""
 import shutil
 
 from tests.chart.render import CHART_DIR, render
@@ -39,5 +39,5 @@ def test_label_only_change_leaves_pod_template_alone(helm, tmp_path):
     chart_yaml = chart / "Chart.yaml"
     chart_yaml.write_text(chart_yaml.read_text().replace("\nversion: ", "\nversion: 9.9.9-relabel.", 1))
     old, new = render(helm, "minimal"), render(helm, "minimal", chart=chart)
-    assert old.get("ConfigMap")["metadata"]["labels"] != new.get("ConfigMap")["metadata"]["labels"]
+    assert old.get("ConfigMap", "dbbat")["metadata"]["labels"] != new.get("ConfigMap", "dbbat")["metadata"]["labels"]
     assert old.pod == new.pod

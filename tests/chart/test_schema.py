@@ -1,4 +1,4 @@
-"""Point 9: values.schema.json covers every value, refuses unknown keys, leaves Kubernetes objects open."""
+"""values.schema.json covers every value, refuses unknown keys, leaves Kubernetes objects open."""
 import json
 
 import pytest
@@ -53,7 +53,9 @@ def test_chart_shaped_objects_are_closed():
     assert SCHEMA["additionalProperties"] is False
     for path in ("image", "postgresql", "postgresql.external", "secrets", "secrets.keys", "config", "service",
                  "service.api", "service.proxy", "ingress", "serviceAccount", "autoscaling",
-                 "podDisruptionBudget", "networkPolicy", "tmpVolume"):
+                 "podDisruptionBudget", "networkPolicy", "tmpVolume", "tls", "tls.pg", "tls.mssql.certManager",
+                 "tls.mysql.certManager.issuerRef", "gateway", "gateway.tcpRoutes", "gateway.tcpRoutes.sectionNames",
+                 "migrations", "migrations.job", "tests", "defaultTopologySpread"):
         node = SCHEMA
         for part in path.split("."):
             node = resolve(node)["properties"][part]
@@ -66,6 +68,7 @@ def test_chart_shaped_objects_are_closed():
     ("service.proxy.type", {"ClusterIP", "NodePort", "LoadBalancer"}),
     ("image.pullPolicy", {"Always", "IfNotPresent", "Never"}),
     ("config.runMode", {"", "test", "demo"}),
+    ("gateway.tcpRoutes.apiVersion", {"gateway.networking.k8s.io/v1alpha2", "gateway.networking.k8s.io/v1"}),
 ])
 def test_enums(path, enum):
     node = SCHEMA

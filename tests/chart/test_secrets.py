@@ -1,4 +1,4 @@
-"""Point 1 and 2: where the storage DSN, its password and the encryption key come from."""
+"""Where the storage DSN, its password and the encryption key come from."""
 import base64
 from urllib.parse import unquote, urlsplit
 

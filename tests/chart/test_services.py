@@ -1,4 +1,4 @@
-"""Point 6: the API Service and the proxy Service <fullname>-pg."""
+"""The API Service and the proxy Service <fullname>-pg."""
 from tests.chart.render import render, render_error
 
 
