@@ -9,12 +9,26 @@ import pytest
 import yaml
 
 from testkit.env import isolated_env
-from testkit.paths import CHART_DIR, ROOT
+from testkit.paths import CHART_DIR, ROOT, TOOLS_BIN
 from testkit.proc import run
 
 pytestmark = pytest.mark.slow
 
 VALUES = ROOT / "tests" / "chart" / "values"
+# The official CRDs of the custom objects the chart renders (tools/crds/fetch.sh, run by make setup).
+CRDS = [TOOLS_BIN.parent / "crds" / "cert-manager" / "cert-manager.io_certificates.yaml",
+        TOOLS_BIN.parent / "crds" / "gateway-api" / "experimental" / "gateway.networking.k8s.io_tcproutes.yaml"]
+
+
+@pytest.fixture(scope="session")
+def crds(cluster):
+    """cert-manager's Certificate and the Gateway API's TCPRoute, installed and established: the
+    API server then validates those objects with the CRDs' own schemas and CEL rules."""
+    for path in CRDS:
+        assert path.is_file(), f"{path} is missing: run make setup (tools/crds/fetch.sh)"
+        cluster.kubectl("apply", "--server-side", "-f", path).check()
+    cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s",
+                    "crd/certificates.cert-manager.io", "crd/tcproutes.gateway.networking.k8s.io").check()
 
 
 def _restricted_namespace(cluster, name):
@@ -57,8 +71,10 @@ def _helm(helm_bin, env, *args):
     return run([helm_bin, *args], env=env, timeout=180).check()
 
 
-@pytest.mark.parametrize("values", ["minimal", "production", "full"])
-def test_ci_values_install_available_and_unchanged_upgrade(cluster, namespace, helm_any, values, tmp_path):
+@pytest.mark.parametrize("values", ["minimal", "production", "full", "integrations"])
+def test_ci_values_install_available_and_unchanged_upgrade(request, cluster, namespace, helm_any, values, tmp_path):
+    if values == "integrations":
+        request.getfixturevalue("crds")
     env = isolated_env(tmp_path, cluster_env=cluster.env())
     _restricted_namespace(cluster, namespace)
     values_file = VALUES / f"{values}.yaml"
@@ -72,9 +88,15 @@ def test_ci_values_install_available_and_unchanged_upgrade(cluster, namespace, h
 
     _helm(helm_any, env, "install", "dbbat", CHART_DIR, "-n", namespace, "-f", values_file,
           "--wait", "--timeout", "90s")
-    (deployment,) = cluster.list("apps/v1", "Deployment", namespace)
-    available = {c["type"]: c["status"] for c in deployment["status"]["conditions"]}
-    assert available["Available"] == "True", deployment["status"]
+    # An autoscaler may raise the replicas right after helm's wait (production, full: minReplicas
+    # above replicaCount): the new pod must become ready too.
+    def settled():
+        (dep,) = cluster.list("apps/v1", "Deployment", namespace)
+        status = dep.get("status", {})
+        conditions = {c["type"]: c["status"] for c in status.get("conditions", [])}
+        ready = status.get("readyReplicas") == dep["spec"]["replicas"] == status.get("updatedReplicas")
+        return dep if conditions.get("Available") == "True" and ready else None
+    deployment = cluster.wait_for(settled, "the Deployment to be Available with every replica ready")
     pods = cluster.list("v1", "Pod", namespace, label_selector="app.kubernetes.io/instance=dbbat")
     assert pods and all(p["status"]["phase"] == "Running" for p in pods)
     assert {p["spec"]["nodeName"] for p in pods} <= {"kwok-node-0", "kwok-node-1", "kwok-node-2"}, "scheduled by the scheduler"
