@@ -19,6 +19,8 @@ import os
 import re
 import tarfile
 
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import OCI_REPOSITORY_HINT, OCI_REPOSITORY_RE
+
 try:
     import yaml
 
@@ -39,17 +41,9 @@ FLAG_MIN_VERSION = {
     "login_plain_http": (3, 18, 0),
 }
 
-# Semantic Versioning 2.0.0, the regular expression recommended at semver.org.
-SEMVER_RE = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
-)
-
 _VERSION_RE = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
 _DIGEST_RE = re.compile(r"^Digest:\s*(sha256:[0-9a-f]{64})\s*$", re.MULTILINE)
-_REGISTRY_HOST_RE = re.compile(r"^[A-Za-z0-9.-]+(?::\d+)?$|^\[[0-9A-Fa-f:.]+\](?::\d+)?$")
-_REPOSITORY_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
+_REGISTRY_HOST_RE = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d+)?\Z")
 
 # What helm (ORAS underneath) prints for each kind of registry failure. Order matters:
 # the first kind whose pattern matches wins.
@@ -97,10 +91,6 @@ def format_version(version):
     return ".".join(str(part) for part in version)
 
 
-def is_semver(version):
-    return bool(SEMVER_RE.match(version or ""))
-
-
 def oci_tag(version):
     """The OCI tag helm uses for a chart version: '+' is not allowed in tags, helm writes '_'."""
     return version.replace("+", "_")
@@ -117,9 +107,8 @@ def parse_registry(registry):
     host, _sep, path = value.partition("/")
     if not host or not _REGISTRY_HOST_RE.match(host):
         raise ValueError("registry %r has no valid host[:port]" % (registry,))
-    if path and not _REPOSITORY_RE.match(path):
-        raise ValueError("registry path %r is not a valid OCI repository path "
-                         "(lowercase letters, digits, '.', '_', '-' and '/')" % (path,))
+    if path and not OCI_REPOSITORY_RE.match(path):
+        raise ValueError("registry path %r is not a valid OCI repository path (%s)" % (path, OCI_REPOSITORY_HINT))
     return host, path
 
 

@@ -40,12 +40,14 @@ options:
     description:
       - Where to publish, as C(oci://HOST[:PORT]/PATH), for example C(oci://ghcr.io/fclairamb/charts).
         The chart is pushed to C(PATH/NAME) in that registry. The C(oci://) prefix is optional.
+      - PATH follows the OCI repository rule, the one of the P(fclairamb.dbbat.oci_repository#test) test.
     type: str
     required: true
   version:
     description:
       - Chart version to publish, a Semantic Versioning 2 version such as C(1.2.3) or
-        C(1.2.3-rc.1+build.5). Defaults to the C(version) of the chart's C(Chart.yaml).
+        C(1.2.3-rc.1+build.5) (the rule of the P(fclairamb.dbbat.chart_version#test) test).
+        Defaults to the C(version) of the chart's C(Chart.yaml).
       - Helm stores C(+) as C(_) in OCI tags; RV(ref) shows the stored tag.
     type: str
   app_version:
@@ -223,7 +225,6 @@ from ansible_collections.fclairamb.dbbat.plugins.module_utils.helm_cli import (
     classify_registry_error,
     dependency_update_argv,
     format_version,
-    is_semver,
     last_error_line,
     lint_argv,
     lint_problems,
@@ -237,11 +238,11 @@ from ansible_collections.fclairamb.dbbat.plugins.module_utils.helm_cli import (
     registry_flags,
     remote_url,
 )
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import SEMVER_HINT, is_semver
 
 if HAS_YAML:
     import yaml
 
-SEMVER_HINT = "MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD], for example 1.2.3 or 1.2.3-rc.1"
 TLS_ONLY_OPTIONS = ("ca_file", "cert_file", "key_file", "insecure_skip_tls_verify")
 
 
