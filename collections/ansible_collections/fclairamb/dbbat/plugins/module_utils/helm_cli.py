@@ -3,32 +3,26 @@
 # MIT License (see https://opensource.org/licenses/MIT)
 """The collection's one wrapper around the helm command line.
 
-Everything that knows helm's flags lives here: finding the binary, telling Helm 3 from
-Helm 4, building argv lists (never shell strings), mapping registry TLS and auth options
-to each command's flags, classifying registry errors, and comparing chart archives.
-Passwords only ever reach helm on stdin (``helm registry login --password-stdin``).
+Everything that knows helm's flags and messages lives here: finding the binary, telling
+Helm 3 from Helm 4, building argv lists (never shell strings), mapping registry TLS and auth
+options to each command's flags, and classifying helm's errors. Passwords only ever reach helm
+on stdin (``helm registry login --password-stdin``).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import io
 import json
 import os
 import re
-import tarfile
+import threading
 
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import OCI_REPOSITORY_HINT, OCI_REPOSITORY_RE
 
-try:
-    import yaml
-
-    HAS_YAML = True
-except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
-    HAS_YAML = False
-
 MIN_HELM_VERSION = (3, 8, 0)
+# Every helm command runs with these: messages in English (they are classified), no debug output.
+HELM_ENVIRONMENT = {"LC_ALL": "C", "HELM_DEBUG": "false"}
 
 # Flags that appeared after Helm 3.8 (the first release with OCI support out of
 # experimental). Helm 4 has them all.
@@ -249,56 +243,34 @@ def lint_problems(output):
     return problems
 
 
-# --- chart archives ------------------------------------------------------------------
-
-def chart_files(archive):
-    """``{path inside the chart: bytes}`` of a packaged chart (a path or bytes), top directory removed.
-
-    Archive metadata (timestamps, owners, ordering, compression) is ignored on purpose:
-    two packagings of the same files are the same chart.
-    """
-    fileobj = io.BytesIO(archive) if isinstance(archive, bytes) else None
-    files = {}
-    with tarfile.open(name=None if fileobj else archive, fileobj=fileobj, mode="r:gz") as tar:
-        for member in tar.getmembers():
-            if not member.isfile():
-                continue
-            _top, _sep, path = member.name.lstrip("./").partition("/")
-            if not path:
-                continue
-            files[path] = tar.extractfile(member).read()
-    return files
-
-
-def _same_chart_yaml(left, right):
-    if not HAS_YAML:
-        return left == right
-    try:
-        return yaml.safe_load(left) == yaml.safe_load(right)
-    except yaml.YAMLError:
-        return left == right
-
-
-def chart_differences(published, candidate):
-    """Sorted ``["changed: templates/x.yaml", "added: ...", "removed: ..."]``; empty when equal.
-
-    Both arguments are ``chart_files`` results. ``Chart.yaml`` is compared as data, since
-    Helm 3 and Helm 4 may serialize the same metadata differently.
-    """
-    differences = []
-    for path in sorted(set(published) | set(candidate)):
-        if path not in published:
-            differences.append("added: %s" % path)
-        elif path not in candidate:
-            differences.append("removed: %s" % path)
-        elif published[path] != candidate[path]:
-            same = path == "Chart.yaml" and _same_chart_yaml(published[path], candidate[path])
-            if not same:
-                differences.append("changed: %s" % path)
-    return differences
-
-
 # --- running helm -------------------------------------------------------------------
+
+class BackgroundCall(object):
+    """Runs ``function()`` in a thread, so that waiting for it overlaps other work; :meth:`result`
+    waits and returns its value, or raises what it raised, in the caller's thread."""
+
+    def __init__(self, function):
+        self._function = function
+        self._value = self._error = None
+        self._thread = threading.Thread(target=self._run)
+        self._thread.daemon = True
+        self._thread.start()
+
+    def _run(self):
+        try:
+            self._value = self._function()
+        except Exception as exc:  # re-raised by result()
+            self._error = exc
+
+    def wait(self):
+        self._thread.join()
+
+    def result(self):
+        self.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
 
 class HelmCli(object):
     """Runs one helm binary for a module. Every call goes through :meth:`run` (argv list, no shell)."""
@@ -316,12 +288,25 @@ class HelmCli(object):
                                 % format_version(MIN_HELM_VERSION), kind="helm_missing")
         self.commands = []
         self._version = None
+        self._version_call = None
+
+    def start_version(self):
+        """Start ``helm version`` in a thread of its own; :attr:`version` waits for it. It runs while the
+        module reads Chart.yaml and the registry, which take about as long as helm takes to start.
+
+        The thread only calls ``run_command``, and :meth:`run` waits for it to end before it starts
+        another helm command: two threads never start processes at the same time."""
+        if self._version is None and self._version_call is None:
+            argv = version_argv(self.binary)
+            self.commands.append(" ".join(argv))
+            self._version_call = BackgroundCall(lambda: self._execute(argv))
 
     @property
     def version(self):
         """``(major, minor, patch)`` of the binary, checked against the minimum once."""
         if self._version is None:
-            rc, out, err = self.run(version_argv(self.binary))
+            self.start_version()
+            rc, out, err = self._version_call.result()
             if rc != 0:
                 raise HelmError("cannot run %s version: %s" % (self.binary, last_error_line(err or out)),
                                 kind="helm_missing", stderr=err)
@@ -340,13 +325,20 @@ class HelmCli(object):
     def major(self):
         return self.version[0]
 
+    def _execute(self, argv, data=None):
+        if not isinstance(argv, list):
+            raise TypeError("helm commands are argv lists")
+        return self.module.run_command(argv, data=data, environ_update=HELM_ENVIRONMENT, use_unsafe_shell=False,
+                                       expand_user_and_vars=False)
+
     def run(self, argv, data=None):
         """Run helm; ``data`` (e.g. a password) is passed on stdin only."""
         if not isinstance(argv, list):
             raise TypeError("helm commands are argv lists")
+        if self._version_call is not None:
+            self._version_call.wait()  # one helm command at a time: the thread has ended before the next starts
         self.commands.append(" ".join(argv))
-        return self.module.run_command(argv, data=data, environ_update={"LC_ALL": "C", "HELM_DEBUG": "false"},
-                                       use_unsafe_shell=False, expand_user_and_vars=False)
+        return self._execute(argv, data)
 
     def check(self, argv, what, data=None):
         """Run helm and raise a HelmError classified from its stderr when it fails."""

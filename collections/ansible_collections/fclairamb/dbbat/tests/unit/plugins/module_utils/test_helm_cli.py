@@ -7,16 +7,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import io
-import tarfile
+import threading
 
 import pytest
 
 from ansible_collections.fclairamb.dbbat.plugins.module_utils import helm_cli
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.helm_cli import (
+    BackgroundCall,
     HelmError,
-    chart_differences,
-    chart_files,
     chart_ref,
     classify_registry_error,
     last_error_line,
@@ -179,55 +177,6 @@ def test_last_error_line_and_lint_problems():
         "[WARNING] values.yaml: odd"]
 
 
-def _archive(files, top="mychart", mtime=0):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for path, content in files.items():
-            info = tarfile.TarInfo("%s/%s" % (top, path))
-            info.size, info.mtime = len(content), mtime
-            tar.addfile(info, io.BytesIO(content))
-    return buf.getvalue()
-
-
-FILES = {
-    "Chart.yaml": b'apiVersion: v2\nname: mychart\nversion: 1.0.0\nappVersion: "2.0"\n',
-    "values.yaml": b"a: 1\n",
-    "templates/cm.yaml": b"kind: ConfigMap\n",
-}
-
-
-def test_chart_files_ignores_archive_metadata():
-    assert chart_files(_archive(FILES, mtime=0)) == chart_files(_archive(FILES, mtime=1700000000)) == FILES
-
-
-def test_chart_files_reads_a_path(tmp_path):
-    path = tmp_path / "mychart-1.0.0.tgz"
-    path.write_bytes(_archive(FILES))
-    assert chart_files(str(path)) == FILES
-
-
-def test_same_files_have_no_differences():
-    assert chart_differences(FILES, dict(FILES)) == []
-
-
-def test_chart_yaml_is_compared_as_data():
-    reordered = dict(FILES)
-    reordered["Chart.yaml"] = b"appVersion: '2.0'\nversion: 1.0.0\nname: mychart\napiVersion: v2\n"
-    assert chart_differences(FILES, reordered) == []
-    changed = dict(FILES)
-    changed["Chart.yaml"] = FILES["Chart.yaml"].replace(b'"2.0"', b'"2.1"')
-    assert chart_differences(FILES, changed) == ["changed: Chart.yaml"]
-
-
-def test_differences_list_added_removed_changed():
-    candidate = dict(FILES)
-    candidate["templates/cm.yaml"] = b"kind: ConfigMap\ndata: {}\n"
-    candidate["templates/new.yaml"] = b"kind: Secret\n"
-    del candidate["values.yaml"]
-    assert chart_differences(FILES, candidate) == [
-        "changed: templates/cm.yaml", "added: templates/new.yaml", "removed: values.yaml"]
-
-
 def test_helm_cli_runs_argv_lists_only():
     class Module(object):
         def get_bin_path(self, name, required=False):
@@ -240,7 +189,9 @@ def test_helm_cli_runs_argv_lists_only():
     module = Module()
     helm = helm_cli.HelmCli(module)
     assert helm.version == (3, 19, 0) and helm.major == 3
+    helm.run(["/usr/bin/helm", "lint", "x.tgz"])
     assert module.last[1]["use_unsafe_shell"] is False
+    assert module.last[1]["environ_update"] == {"LC_ALL": "C", "HELM_DEBUG": "false"}
     with pytest.raises(TypeError):
         helm.run("helm version")
 
@@ -273,3 +224,45 @@ def test_private_registry_config_names_the_host_so_no_keychain_is_detected():
     import json
 
     assert json.loads(private_registry_config("ghcr.io")) == {"auths": {"ghcr.io": {}}}
+
+
+def test_background_call_returns_or_raises_in_the_caller():
+    started = threading.Event()
+
+    def work():
+        started.set()
+        return 42
+
+    assert BackgroundCall(work).result() == 42 and started.is_set()
+
+    def boom():
+        raise HelmError("no helm")
+
+    call = BackgroundCall(boom)
+    call.wait()
+    with pytest.raises(HelmError, match="no helm"):
+        call.result()
+
+
+def test_helm_version_runs_once_in_the_background_and_before_any_other_command(tmp_path):
+    release = threading.Event()
+
+    class Module(object):
+        calls = []
+
+        def run_command(self, argv, **kwargs):
+            if argv[1] == "version":
+                release.wait(5)
+            self.calls.append(argv[1])
+            return 0, "v4.3.1", ""
+
+    module = Module()
+    helm = helm_cli.HelmCli(module, _fake_helm(tmp_path))
+    helm.start_version()
+    helm.start_version()
+    threading.Timer(0.2, release.set).start()
+    helm.run([helm.binary, "lint", "x.tgz"])
+    assert module.calls == ["version", "lint"], "lint waited for helm version to end"
+    assert helm.version == (4, 3, 1) and helm.version == (4, 3, 1)
+    assert module.calls == ["version", "lint"]
+    assert helm.commands == ["%s version --template {{.Version}}" % helm.binary, "%s lint x.tgz" % helm.binary]
