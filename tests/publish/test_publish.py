@@ -271,8 +271,10 @@ def test_module_documentation_renders(env):
     options = doc["doc"]["options"]
     for option in ("chart_path", "registry", "version", "app_version", "force", "dependency_update",
                    "username", "password", "ca_file", "cert_file", "key_file", "plain_http",
-                   "insecure_skip_tls_verify", "binary_path"):
+                   "insecure_skip_tls_verify", "binary_path", "sign", "key", "keyring", "passphrase"):
         assert option in options, option
+    for option in ("sign", "key", "keyring", "passphrase"):
+        assert options[option]["version_added"] == "1.1.0", option
     assert {"ref", "digest", "chart_digest", "version", "app_version", "pushed"} <= set(doc["return"])
     assert doc["return"]["chart_digest"]["version_added"] == "1.1.0"
     assert doc["examples"].strip()

@@ -5,8 +5,9 @@
 
 Everything that knows helm's flags and messages lives here: finding the binary, telling
 Helm 3 from Helm 4, building argv lists (never shell strings), mapping registry TLS and auth
-options to each command's flags, and classifying helm's errors. Passwords only ever reach helm
-on stdin (``helm registry login --password-stdin``).
+options to each command's flags, signing flags, and classifying helm's errors. Secrets only ever
+reach helm on stdin: the registry password (``helm registry login --password-stdin``) and the
+signing key's passphrase (``helm package --passphrase-file -``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -209,13 +210,25 @@ def pull_argv(binary, version, remote_chart, chart_version, destination, **tls):
         registry_flags("pull", version, **tls)
 
 
-def package_argv(binary, chart_dir, destination, version=None, app_version=None):
+def package_argv(binary, chart_dir, destination, version=None, app_version=None, sign=False, key=None, keyring=None,
+                 passphrase_on_stdin=False):
+    """``helm package``; with ``sign``, also the provenance file. The passphrase is NOT in argv: with
+    ``passphrase_on_stdin`` helm reads it from stdin (``--passphrase-file -``)."""
     argv = [binary, "package", chart_dir, "--destination", destination]
     if version:
         argv.extend(["--version", version])
     if app_version:
         argv.extend(["--app-version", app_version])
+    if sign:
+        argv.extend(["--sign", "--key", key, "--keyring", keyring])
+        if passphrase_on_stdin:
+            argv.extend(["--passphrase-file", "-"])
     return argv
+
+
+def verify_argv(binary, archive, keyring):
+    """``helm verify``: the archive's provenance file (next to it) against the keys of ``keyring``."""
+    return [binary, "verify", archive, "--keyring", keyring]
 
 
 def lint_argv(binary, chart, strict=True, values=None):
@@ -241,6 +254,57 @@ def lint_problems(output):
         else:
             current = None
     return problems
+
+
+# --- signing ----------------------------------------------------------------------
+
+# What helm prints for each kind of signing failure (Helm 3.19 and 4.3 say the same).
+SIGNING_ERROR_PATTERNS = (
+    # an encrypted key and no passphrase: helm tried to prompt on a terminal there is not
+    ("passphrase_required", re.compile(r"inappropriate ioctl for device|Password for key", re.I)),
+    ("wrong_passphrase", re.compile(r"private key checksum failure|incorrect key|decryption failed|"
+                                    r"invalid passphrase", re.I)),
+    ("ambiguous_key", re.compile(r"more than one key contain", re.I)),
+    ("not_secret_keyring", re.compile(r"not a private key|keyring with secret keys", re.I)),
+    ("key_not_found", re.compile(r"private key not found|key not found|no (matching )?key", re.I)),
+    ("keyring_unreadable", re.compile(r"openpgp:|no such file|permission denied|EOF", re.I)),
+)
+
+
+def classify_signing_error(text):
+    """One of passphrase_required, wrong_passphrase, ambiguous_key, not_secret_keyring, key_not_found,
+    keyring_unreadable, other."""
+    for kind, pattern in SIGNING_ERROR_PATTERNS:
+        if pattern.search(text or ""):
+            return kind
+    return "other"
+
+
+def signing_error_message(kind, key, keyring, detail):
+    """A message that names the cause and the option that fixes it."""
+    if kind == "passphrase_required":
+        return ("the signing key '%s' is protected by a passphrase: set passphrase (%s)" % (key, detail))
+    if kind == "wrong_passphrase":
+        return "passphrase does not unlock the signing key '%s' (%s)" % (key, detail)
+    if kind == "ambiguous_key":
+        return ("key '%s' matches more than one key of keyring %s: give more of the key's user ID, for example "
+                "its e-mail address (%s)" % (key, keyring, detail))
+    if kind == "not_secret_keyring":
+        return ("keyring %s holds no secret key for '%s': helm signs with a secret keyring in the legacy format, "
+                "export it with `gpg --export-secret-keys > secring.gpg` (%s)" % (keyring, key, detail))
+    if kind == "key_not_found":
+        return ("key '%s' is not in keyring %s: set key to (part of) the user ID of a secret key it holds, "
+                "as `gpg --list-secret-keys` shows it (%s)" % (key, keyring, detail))
+    if kind == "keyring_unreadable":
+        return ("keyring %s cannot be read as an OpenPGP keyring: export the secret keys with "
+                "`gpg --export-secret-keys > secring.gpg` (%s)" % (keyring, detail))
+    return "signing with key '%s' failed: %s" % (key, detail)
+
+
+def parse_signers(output):
+    """The ``Signed by:`` identities of ``helm verify`` (or ``helm pull --verify``) output."""
+    return [line.split(":", 1)[1].strip() for line in (output or "").splitlines()
+            if line.startswith("Signed by:") and line.split(":", 1)[1].strip()]
 
 
 # --- running helm -------------------------------------------------------------------

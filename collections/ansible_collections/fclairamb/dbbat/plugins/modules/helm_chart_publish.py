@@ -26,7 +26,7 @@ description:
     first. If the first bytes of its chart layer carry the fingerprint of the same source, it is the
     same chart, and the chart is not even packaged. If the chart layer digest equals the digest of
     the reproducible archive, it is the same chart, and nothing is downloaded. Otherwise (a version
-    pushed by another tool) the module downloads that one layer and compares the chart's
+    pushed by another tool, or signed) the module downloads that one layer and compares the chart's
     files, C(Chart.yaml) as data.
   - The same chart gives RV(ignore:changed=false) and nothing is uploaded; different files make the
     module fail, listing them, unless O(force=true).
@@ -34,6 +34,14 @@ description:
     module reads it with C(helm pull) instead, which uses the existing login of the user running it.
   - Before anything is pushed, the chart must pass C(helm lint --strict), run on the packaged
     archive. An unchanged version is not linted again, as nothing is pushed.
+  - With O(sign=true), the chart is signed with C(helm package --sign) and its provenance file
+    (C(.prov)) is pushed with it, so that C(helm pull --verify) and C(helm install --verify) can
+    check it. A signature records when it was made, so two signings of the same chart never give
+    the same bytes. Hence, with O(sign=true), a published version is unchanged when it has the same
+    files and a provenance file that C(helm verify) accepts with O(keyring) and that was made by
+    O(key); the signature is not made again and nothing is pushed. A version published with the
+    same files but without such a provenance file is a difference (C(provenance:) in
+    RV(differences)), refused unless O(force=true).
   - The source chart directory is never modified. O(version) and O(app_version) are applied with
     C(helm package --version/--app-version); O(dependency_update) works on a private copy.
   - All temporary files (packages, downloaded layers, registry credentials) live in a private
@@ -92,21 +100,53 @@ options:
         published version, and consumers that already pulled it keep the old content.
     type: bool
     default: false
+  sign:
+    description:
+      - Sign the chart with C(helm package --sign) and push its provenance file (C(.prov)) with it.
+      - Needs O(key) and O(keyring). See the description for what unchanged means when signing.
+    type: bool
+    default: false
+    version_added: 1.1.0
+  key:
+    description:
+      - The signing key, as (part of) its user ID, for example C(Chart Signer) or
+        C(signer@example.com); helm picks the secret key of O(keyring) whose user ID contains it
+        and refuses a value that matches several.
+      - Not to be confused with O(key_file), the TLS client key.
+    type: str
+    version_added: 1.1.0
+  keyring:
+    description:
+      - The secret keyring that holds O(key), in the legacy OpenPGP format helm reads, as
+        C(gpg --export-secret-keys > secring.gpg) writes it.
+      - Also used to check the provenance file of a version already published.
+    type: path
+    version_added: 1.1.0
+  passphrase:
+    description:
+      - Passphrase of O(key), when it has one. It is given to helm on standard input only
+        (C(--passphrase-file -)), never in the command line or a file, and never shown in
+        the module's output. It must be one line, as helm reads the first line only.
+    type: str
+    version_added: 1.1.0
 notes:
   - Supports check mode. When the registry can be read, it checks whether the version is already
-    published with the same content, as a real run does; when it would push, it also packages and
-    lints the chart in its private directory. It reports the reference and whether it would
+    published with the same content, as a real run does; when it would push, it also packages, lints
+    (and signs) the chart in its private directory. It reports the reference and whether it would
     push (RV(ignore:changed)), and pushes nothing and logs in nowhere. When the registry cannot be read in check mode
     (unreachable, TLS, credentials), the module warns with the cause, reports that it would push,
     and sets RV(registry_checked=false).
-  - The password is never part of a command line. Use C(no_log) on tasks that template it from
-    variables anyway, as for any secret.
+  - The registry password and the signing passphrase are never part of a command line. Use
+    C(no_log) on tasks that template them from variables anyway, as for any secret.
 seealso:
   - module: kubernetes.core.helm_registry_auth
   - module: kubernetes.core.helm_pull
   - name: Helm OCI registries
     description: How Helm stores charts in OCI registries.
     link: https://helm.sh/docs/topics/registries/
+  - name: Helm provenance and integrity
+    description: How helm signs charts and verifies them.
+    link: https://helm.sh/docs/topics/provenance/
 attributes:
   check_mode:
     support: full
@@ -147,6 +187,19 @@ EXAMPLES = r"""
     version: 0.0.0-dev.1
     plain_http: true
 
+- name: Publish a signed chart; consumers check it with helm pull --verify --keyring pubring.gpg
+  fclairamb.dbbat.helm_chart_publish:
+    chart_path: charts/dbbat
+    registry: oci://ghcr.io/fclairamb/charts
+    version: "1.4.0"
+    username: "{{ github_actor }}"
+    password: "{{ lookup('ansible.builtin.env', 'GITHUB_TOKEN') }}"
+    sign: true
+    key: charts@example.com
+    keyring: /run/secrets/secring.gpg
+    passphrase: "{{ vault_chart_signing_passphrase }}"
+  no_log: true
+
 - name: Would this version be published? (nothing is pushed in check mode)
   fclairamb.dbbat.helm_chart_publish:
     chart_path: charts/dbbat
@@ -173,7 +226,7 @@ chart_digest:
   description:
     - Digest of the chart archive, the OCI layer that holds the chart. Of the version in the registry
       when nothing was pushed, of the archive pushed (or that would be, in check mode) otherwise.
-    - The same source always gives the same digest.
+    - Without signing, the same chart files always give the same digest.
   returned: always
   type: str
   sample: sha256:7979fac35115dccbd1561a48ce529ba0fabe1213a19d76848f80d5d3fb2de87a
@@ -202,6 +255,8 @@ differences:
   description:
     - Files that differ between the published version and the chart (C(added), C(removed),
       C(changed)); empty when the version was not published yet or is identical.
+    - With O(sign=true), a C(provenance) entry when the published version has the same files but no
+      provenance file made by O(key) that verifies with O(keyring).
   returned: always
   type: list
   elements: str
@@ -220,7 +275,7 @@ helm_version:
   sample: 4.3.1
 commands:
   description:
-    - The helm commands run, in order. They never contain the password.
+    - The helm commands run, in order. They never contain the password or the passphrase.
     - The module's own reads of the registry API are not commands and are not listed.
   returned: always
   type: list
@@ -243,6 +298,7 @@ import zlib
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.chart_archive import (
     archive_fingerprint,
+    archive_name,
     canonical_archive,
     chart_differences,
     chart_files,
@@ -255,6 +311,7 @@ from ansible_collections.fclairamb.dbbat.plugins.module_utils.helm_cli import (
     HelmError,
     chart_ref,
     classify_registry_error,
+    classify_signing_error,
     dependency_update_argv,
     format_version,
     last_error_line,
@@ -265,11 +322,14 @@ from ansible_collections.fclairamb.dbbat.plugins.module_utils.helm_cli import (
     package_argv,
     parse_digest,
     parse_registry,
+    parse_signers,
     private_registry_config,
     pull_argv,
     push_argv,
     registry_flags,
     remote_url,
+    signing_error_message,
+    verify_argv,
 )
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import SEMVER_HINT, is_semver
 
@@ -277,6 +337,7 @@ from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import SEMVE
 # once helm version is running: importing them takes about as long as helm takes to start.
 
 TLS_ONLY_OPTIONS = ("ca_file", "cert_file", "key_file", "insecure_skip_tls_verify")
+SIGNING_OPTIONS = ("key", "keyring", "passphrase")
 # What reading a chart archive can raise when the bytes are not one.
 ARCHIVE_ERRORS = (tarfile.TarError, EOFError, OSError, ValueError, zlib.error)
 
@@ -334,13 +395,14 @@ class Candidate(object):
 
 class Published(object):
     """A chart version found in the registry: manifest digest, chart layer digest, and loaders of the
-    chart archive and of its first bytes."""
+    chart archive, of its first bytes, and of the provenance file (None when the version has none)."""
 
-    def __init__(self, digest, chart_digest, load_archive, load_head=None):
+    def __init__(self, digest, chart_digest, load_archive, load_head=None, load_provenance=None):
         self.digest = digest
         self.chart_digest = chart_digest
         self._load_archive = load_archive
         self._load_head = load_head
+        self.load_provenance = load_provenance
         self._archive = None
 
     def archive(self):
@@ -359,7 +421,7 @@ class Published(object):
 
 
 class ChartPublisher(object):
-    """One publish: validate, package, compare with the registry, lint, push."""
+    """One publish: validate, package, compare with the registry, lint, sign, push."""
 
     def __init__(self, module):
         self.module = module
@@ -418,6 +480,7 @@ class ChartPublisher(object):
         for value in self.params["lint_values"]:
             if not os.path.isfile(value):
                 self.fail("lint_values: %s does not exist or is not a file" % value)
+        self.resolve_signing()
 
     def read_chart(self):
         """Name, version and appVersion from Chart.yaml, where the options do not set them."""
@@ -446,6 +509,23 @@ class ChartPublisher(object):
         self.repository = "%s/%s" % (self.path, self.name) if self.path else self.name
         self.ref = chart_ref(self.host, self.path, self.name, self.version)
         self.result.update(ref=self.ref, version=self.version, app_version=self.app_version, chart_name=self.name)
+
+    def resolve_signing(self):
+        if not self.params["sign"]:
+            given = [name for name in SIGNING_OPTIONS if self.params[name] is not None]
+            if given:
+                self.fail("%s only apply when signing: set sign: true, or remove %s"
+                          % (", ".join(given), " and ".join(given)))
+            return
+        if not self.params["key"].strip():
+            self.fail("key must not be empty: set it to (part of) the user ID of the signing key")
+        keyring = self.params["keyring"]
+        if not os.path.isfile(keyring):
+            self.fail("keyring %s does not exist or is not a file: export the secret keys with "
+                      "`gpg --export-secret-keys > secring.gpg`" % keyring)
+        passphrase = self.params["passphrase"]
+        if passphrase is not None and ("\n" in passphrase or "\r" in passphrase):
+            self.fail("passphrase must be one line: helm reads the first line only")
 
     def start_helm(self):
         """Find helm and start ``helm version``, which runs while the module does other work."""
@@ -508,6 +588,22 @@ class ChartPublisher(object):
             self.fail("helm lint --strict failed for %s %s, nothing was pushed: %s"
                       % (self.name, self.version, "; ".join(problems)), lint_output=out)
 
+    def sign(self, workdir):
+        """Package the chart again, signed; returns the archive (its .prov is next to it)."""
+        destination = os.path.join(workdir, "signed")
+        os.mkdir(destination)
+        key, keyring, passphrase = self.params["key"], self.params["keyring"], self.params["passphrase"]
+        argv = package_argv(self.helm.binary, self.chart_dir, destination, self.version, self.params["app_version"],
+                            sign=True, key=key, keyring=keyring, passphrase_on_stdin=passphrase is not None)
+        rc, out, err = self.helm.run(argv, data=passphrase)
+        if rc != 0:
+            detail = last_error_line(err) or last_error_line(out)
+            self.fail("sign: " + signing_error_message(classify_signing_error(err + "\n" + out), key, keyring, detail))
+        archive = self.single_archive(destination, "helm package --sign")
+        if not os.path.isfile(archive + ".prov"):
+            self.fail("sign: helm package --sign wrote no provenance file next to %s" % archive)
+        return archive
+
     # -- the registry ------------------------------------------------------------
     def unreadable(self, error):
         return RegistryUnreadable(registry_error_message(error.kind, self.host, "checking %s: %s" % (self.ref, error.detail),
@@ -548,7 +644,7 @@ class ChartPublisher(object):
         except ValueError as exc:
             self.fail("%s exists in the registry but %s" % (self.ref, exc))
         self.result["registry_checked"] = True
-        chart = layers["chart"]
+        chart, provenance = layers["chart"], layers["provenance"]
 
         def loader(read, digest):
             def load():
@@ -559,8 +655,9 @@ class ChartPublisher(object):
             return load
 
         load_archive, load_head = loader(client.blob, chart["digest"]), loader(client.blob_head, chart["digest"])
+        load_provenance = loader(client.blob, provenance["digest"]) if provenance else None
 
-        return Published(digest, chart["digest"], load_archive, load_head)
+        return Published(digest, chart["digest"], load_archive, load_head, load_provenance)
 
     def published_with_helm(self, workdir):
         """The version in the registry read by ``helm pull`` with the user's own login, or None."""
@@ -569,6 +666,8 @@ class ChartPublisher(object):
         os.mkdir(destination)
         argv = pull_argv(self.helm.binary, self.helm.version, "%s/%s" % (self.remote, self.name), self.version,
                          destination, **self.tls_options())
+        if self.params["sign"]:
+            argv.append("--prov")
         rc, out, err = self.helm.run(argv)
         if rc != 0:
             kind = classify_registry_error(err or out)
@@ -580,20 +679,53 @@ class ChartPublisher(object):
         archive = self.single_archive(destination, "helm pull %s" % self.ref)
         with open(archive, "rb") as handle:
             data = handle.read()
+        provenance = None
+        if os.path.isfile(archive + ".prov"):
+            with open(archive + ".prov", "rb") as handle:
+                provenance = handle.read()
         self.result["registry_checked"] = True
-        return Published(parse_digest(out + "\n" + err), sha256_digest(data), lambda: data)
+        return Published(parse_digest(out + "\n" + err), sha256_digest(data), lambda: data,
+                         load_provenance=(lambda: provenance) if provenance is not None else None)
 
-    def differences(self, published, candidate):
+    def differences(self, published, candidate, workdir):
         """What differs between the published version and the candidate (empty: the same chart). No
         candidate: the published archive was made from the same source (its fingerprint matched)."""
         if candidate is None or published.chart_digest == candidate.digest:
-            return []
-        try:
-            files = chart_files(published.archive())
-        except ARCHIVE_ERRORS as exc:
-            self.fail("%s exists in the registry but is not a readable chart archive: %s" % (self.ref, exc),
-                      digest=published.digest)
-        return chart_differences(files, candidate.files)
+            differences = []
+        else:
+            try:
+                files = chart_files(published.archive())
+            except ARCHIVE_ERRORS as exc:
+                self.fail("%s exists in the registry but is not a readable chart archive: %s" % (self.ref, exc),
+                          digest=published.digest)
+            differences = chart_differences(files, candidate.files)
+        if self.params["sign"] and not differences:
+            differences = self.provenance_differences(published, workdir)
+        return differences
+
+    def provenance_differences(self, published, workdir):
+        """``[]`` when the published version has a provenance file made by ``key`` that verifies with
+        ``keyring``; otherwise one ``provenance: ...`` entry saying what is wrong."""
+        if published.load_provenance is None:
+            return ["provenance: missing"]
+        directory = os.path.join(workdir, "verify")
+        os.mkdir(directory)
+        # helm verify finds the archive's digest in the provenance file under the archive's file name
+        archive = os.path.join(directory, archive_name(self.name, self.version))
+        with open(archive, "wb") as handle:
+            handle.write(published.archive())
+        with open(archive + ".prov", "wb") as handle:
+            handle.write(published.load_provenance())
+        self.check_helm()
+        keyring, key = self.params["keyring"], self.params["key"]
+        rc, out, err = self.helm.run(verify_argv(self.helm.binary, archive, keyring))
+        if rc != 0:
+            return ["provenance: does not verify with keyring %s (%s)"
+                    % (keyring, last_error_line(err) or last_error_line(out))]
+        signers = parse_signers(out + "\n" + err)
+        if not any(key in signer for signer in signers):
+            return ["provenance: signed by %s, not by key '%s'" % (", ".join(signers) or "an unnamed key", key)]
+        return []
 
     # -- pushing -----------------------------------------------------------------
     def login(self, workdir):
@@ -668,7 +800,7 @@ class ChartPublisher(object):
             try:
                 if fingerprint is None or published.fingerprint() != fingerprint:
                     candidate = self.build(workdir, fingerprint)
-                differences = self.differences(published, candidate)
+                differences = self.differences(published, candidate, workdir)
             except RegistryUnreadable as exc:
                 self.unreadable_registry(exc.message)
                 published = None
@@ -679,16 +811,21 @@ class ChartPublisher(object):
                                    msg="%s is already published with the same content" % self.ref)
                 return
             if not self.params["force"]:
-                self.fail("%s is already published with different content (%s): published versions are immutable; "
-                          "publish a new version, or set force: true to overwrite it" % (self.ref, ", ".join(differences)),
+                if all(entry.startswith("provenance:") for entry in differences):
+                    what = "with the same files but not signed as asked"
+                else:
+                    what = "with different content"
+                self.fail("%s is already published %s (%s): published versions are immutable; publish a new "
+                          "version, or set force: true to overwrite it" % (self.ref, what, ", ".join(differences)),
                           digest=published.digest, chart_digest=published.chart_digest)
         self.result["changed"] = True
         if candidate is None:
             candidate = self.build(workdir, fingerprint)
         self.check_helm()
         self.lint(candidate.path)
-        archive = candidate.path
-        self.result["chart_digest"] = candidate.digest
+        archive = self.sign(workdir) if self.params["sign"] else candidate.path
+        with open(archive, "rb") as handle:
+            self.result["chart_digest"] = sha256_digest(handle.read())
         if self.module.check_mode:
             self.result["msg"] = "would push %s (check mode)" % self.ref
             return
@@ -707,6 +844,10 @@ def main():
             lint=dict(type="bool", default=True),
             lint_values=dict(type="list", elements="path", default=[]),
             force=dict(type="bool", default=False),
+            sign=dict(type="bool", default=False),
+            key=dict(type="str", no_log=False),
+            keyring=dict(type="path", no_log=False),
+            passphrase=dict(type="str", no_log=True),
             username=dict(type="str", aliases=["registry_username"]),
             password=dict(type="str", no_log=True, aliases=["registry_password"]),
             ca_file=dict(type="path"),
@@ -717,6 +858,7 @@ def main():
             binary_path=dict(type="path"),
         ),
         required_together=[("username", "password"), ("cert_file", "key_file")],
+        required_if=[("sign", True, ("key", "keyring"))],
         supports_check_mode=True,
     )
     module.exit_json(**ChartPublisher(module).run())

@@ -17,6 +17,7 @@ from ansible_collections.fclairamb.dbbat.plugins.module_utils.helm_cli import (
     HelmError,
     chart_ref,
     classify_registry_error,
+    classify_signing_error,
     last_error_line,
     lint_argv,
     lint_problems,
@@ -25,10 +26,13 @@ from ansible_collections.fclairamb.dbbat.plugins.module_utils.helm_cli import (
     parse_digest,
     parse_helm_version,
     parse_registry,
+    parse_signers,
     private_registry_config,
     pull_argv,
     push_argv,
     registry_flags,
+    signing_error_message,
+    verify_argv,
 )
 
 HELM3 = (3, 19, 0)
@@ -124,6 +128,13 @@ def test_package_and_lint_argv():
     assert package_argv("helm", "/src", "/out", "1.2.3", "9.9") == [
         "helm", "package", "/src", "--destination", "/out", "--version", "1.2.3", "--app-version", "9.9"]
     assert package_argv("helm", "/src", "/out") == ["helm", "package", "/src", "--destination", "/out"]
+    assert package_argv("helm", "/src", "/out", "1.2.3", sign=True, key="Chart Signer", keyring="/k/secring.gpg",
+                        passphrase_on_stdin=True) == [
+        "helm", "package", "/src", "--destination", "/out", "--version", "1.2.3", "--sign", "--key", "Chart Signer",
+        "--keyring", "/k/secring.gpg", "--passphrase-file", "-"]
+    assert "--passphrase-file" not in package_argv("helm", "/s", "/o", sign=True, key="k", keyring="/r")
+    assert verify_argv("helm", "/d/x-1.0.0.tgz", "/k/secring.gpg") == [
+        "helm", "verify", "/d/x-1.0.0.tgz", "--keyring", "/k/secring.gpg"]
     assert lint_argv("helm", "/out/x.tgz", values=["/v.yaml"]) == [
         "helm", "lint", "/out/x.tgz", "--strict", "--values", "/v.yaml"]
 
@@ -224,6 +235,36 @@ def test_private_registry_config_names_the_host_so_no_keychain_is_detected():
     import json
 
     assert json.loads(private_registry_config("ghcr.io")) == {"auths": {"ghcr.io": {}}}
+
+
+@pytest.mark.parametrize("stderr, kind", [
+    # what Helm 3.19 and 4.3 print (checked with a throwaway GnuPG key)
+    ("Error: inappropriate ioctl for device", "passphrase_required"),
+    ('Password for key "Protected Signer <p@example.test>" >  \nError: inappropriate ioctl for device',
+     "passphrase_required"),
+    ("Error: openpgp: invalid data: private key checksum failure", "wrong_passphrase"),
+    ('Error: more than one key contain the id "Signer"', "ambiguous_key"),
+    ("Error: provided key is not a private key. Try providing a keyring with secret keys", "not_secret_keyring"),
+    ("Error: private key not found", "key_not_found"),
+    ("Error: openpgp: invalid argument: no armored data found", "keyring_unreadable"),
+    ("Error: something else", "other"),
+])
+def test_classify_signing_error(stderr, kind):
+    assert classify_signing_error(stderr) == kind
+
+
+def test_signing_messages_name_the_option_to_fix():
+    assert "set passphrase" in signing_error_message("passphrase_required", "k", "/r", "d")
+    assert "gpg --export-secret-keys > secring.gpg" in signing_error_message("not_secret_keyring", "k", "/r", "d")
+    assert "set key to" in signing_error_message("key_not_found", "k", "/r", "d")
+    assert signing_error_message("other", "k", "/r", "boom") == "signing with key 'k' failed: boom"
+
+
+def test_parse_signers():
+    out = ("Signed by: Chart Signer <signer@example.test>\nSigned by: Chart Signer (ci)\n"
+           "Using Key With Fingerprint: 58EA\nChart Hash Verified: sha256:46\n")
+    assert parse_signers(out) == ["Chart Signer <signer@example.test>", "Chart Signer (ci)"]
+    assert parse_signers("") == []
 
 
 def test_background_call_returns_or_raises_in_the_caller():

@@ -5,7 +5,8 @@
 registry (RegistryClient).
 
 They check the decisions (read, package, push or not, fail or not) and what reaches helm: argv
-lists in which the password never appears, the password on stdin of the login only.
+lists in which the password and the passphrase never appear, the password on stdin of the login
+only, the passphrase on stdin of the signing package only.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,7 +34,9 @@ from ansible_collections.fclairamb.dbbat.plugins.module_utils.oci_registry impor
 from ansible_collections.fclairamb.dbbat.plugins.modules import helm_chart_publish
 
 PASSWORD = "s3cr3t-Pa55word"
+PASSPHRASE = "correct horse battery"
 CHART_YAML = 'apiVersion: v2\nname: mychart\nversion: 0.1.0\nappVersion: "1.0"\n'
+SIGNER = "Chart Signer <signer@example.test>"
 # helm stamps archives with the time; each fake packaging happens one second after the previous one
 CLOCK = itertools.count(int(time.time()))
 
@@ -131,12 +134,16 @@ class FakeRegistry(object):
 class FakeHelm(object):
     """Answers run_command like helm would, pushing into a FakeRegistry."""
 
-    def __init__(self, chart_dir, registry, version="v4.3.1", login_error=None, pull_error=None):
+    def __init__(self, chart_dir, registry, version="v4.3.1", login_error=None, pull_error=None, sign_error=None,
+                 signer=SIGNER, verify_error=None):
         self.chart_dir = chart_dir
         self.registry = registry
         self.version = version
         self.login_error = login_error
         self.pull_error = pull_error
+        self.sign_error = sign_error
+        self.signer = signer
+        self.verify_error = verify_error
         self.calls = []
         self.pushed = []
 
@@ -151,9 +158,14 @@ class FakeHelm(object):
             dest = argv[argv.index("--destination") + 1]
             version = argv[argv.index("--version") + 1]
             app_version = argv[argv.index("--app-version") + 1] if "--app-version" in argv else "1.0"
+            if "--sign" in argv and self.sign_error:
+                return 1, "", self.sign_error
             path = os.path.join(dest, "mychart-%s.tgz" % version)
             with open(path, "wb") as handle:
                 handle.write(helm_archive(argv[2], version, app_version))
+            if "--sign" in argv:
+                with open(path + ".prov", "w") as handle:
+                    handle.write("-----BEGIN PGP SIGNED MESSAGE-----\nsigned by %s\n" % self.signer)
             return 0, "Successfully packaged chart", ""
         if command == "dependency":
             self.dependency_dir = argv[3]
@@ -185,6 +197,10 @@ class FakeHelm(object):
                 with open(path + suffix, "wb") as handle:
                     handle.write(self.registry.blobs[layer["digest"]])
             return 0, "Pulled: %s\nDigest: %s\n" % (key, digest_of(self.registry.manifests[key])), ""
+        if command == "verify":
+            if self.verify_error:
+                return 1, "", self.verify_error
+            return 0, "Signed by: %s\nUsing Key With Fingerprint: ABC\nChart Hash Verified: sha256:x\n" % self.signer, ""
         if command == "push":
             archive, remote = argv[2], argv[3]
             with open(archive, "rb") as handle:
@@ -228,6 +244,13 @@ def registry(monkeypatch):
     return fake
 
 
+@pytest.fixture
+def keyring(tmp_path):
+    path = tmp_path / "secring.gpg"
+    path.write_bytes(b"not really a keyring")
+    return str(path)
+
+
 @pytest.fixture(autouse=True)
 def module_exits(monkeypatch, tmp_path):
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", _exit_json)
@@ -260,12 +283,14 @@ def run_module(monkeypatch, helm, expect=Exit, check_mode=False, **args):
 
 def assert_secrets_only_on_stdin(helm, result):
     for argv, data in helm.calls:
-        assert not any(PASSWORD in arg for arg in argv), argv
+        assert not any(PASSWORD in arg or PASSPHRASE in arg for arg in argv), argv
         if argv[1:3] == ["registry", "login"]:
             assert data == PASSWORD and "--password-stdin" in argv
+        elif argv[1] == "package" and "--sign" in argv and data is not None:
+            assert data == PASSPHRASE and argv[argv.index("--passphrase-file") + 1] == "-"
         else:
             assert data is None, argv
-    assert PASSWORD not in json.dumps(result)
+    assert PASSWORD not in json.dumps(result) and PASSPHRASE not in json.dumps(result)
 
 
 # -- publishing ---------------------------------------------------------------------
@@ -545,3 +570,98 @@ def test_a_tag_that_is_not_a_chart_is_refused(monkeypatch, chart, registry):
         {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": "sha256:" + "0" * 64}]}).encode()
     result = run_module(monkeypatch, FakeHelm(chart, registry), expect=Fail, chart_path=chart, registry="oci://h/c")
     assert "exists in the registry but it is not a Helm chart" in result["msg"]
+
+
+# -- signing ----------------------------------------------------------------------------
+
+def test_signed_publish_pushes_the_provenance_with_the_passphrase_on_stdin(monkeypatch, chart, registry, keyring):
+    helm = FakeHelm(chart, registry)
+    result = run_module(monkeypatch, helm, chart_path=chart, registry="oci://h/c", sign=True, key="Chart Signer",
+                        keyring=keyring, passphrase=PASSPHRASE, username="me", password=PASSWORD)
+    assert result["pushed"] is True
+    signed = [argv for argv in helm.commands("package") if "--sign" in argv]
+    assert len(signed) == 1
+    assert signed[0][signed[0].index("--key") + 1] == "Chart Signer"
+    assert signed[0][signed[0].index("--keyring") + 1] == keyring
+    (archive, data, provenance), = helm.pushed
+    assert "/signed/" in archive and provenance is not None
+    assert result["chart_digest"] == digest_of(data)
+    assert_secrets_only_on_stdin(helm, result)
+
+
+def test_signing_without_passphrase_gives_none_to_helm(monkeypatch, chart, registry, keyring):
+    helm = FakeHelm(chart, registry)
+    run_module(monkeypatch, helm, chart_path=chart, registry="oci://h/c", sign=True, key="Chart Signer",
+               keyring=keyring)
+    signed = [(argv, data) for argv, data in helm.calls if argv[1] == "package" and "--sign" in argv]
+    assert "--passphrase-file" not in signed[0][0] and signed[0][1] is None
+
+
+@pytest.mark.parametrize("stderr, expected", [
+    ("Error: inappropriate ioctl for device", "the signing key 'Chart Signer' is protected by a passphrase: "
+                                              "set passphrase"),
+    ("Error: openpgp: invalid data: private key checksum failure", "passphrase does not unlock the signing key"),
+    ("Error: private key not found", "key 'Chart Signer' is not in keyring"),
+    ("Error: provided key is not a private key. Try providing a keyring with secret keys",
+     "holds no secret key for 'Chart Signer'"),
+    ('Error: more than one key contain the id "Chart Signer"', "matches more than one key of keyring"),
+])
+def test_signing_failures_say_what_to_fix(monkeypatch, chart, registry, keyring, stderr, expected):
+    helm = FakeHelm(chart, registry, sign_error=stderr)
+    result = run_module(monkeypatch, helm, expect=Fail, chart_path=chart, registry="oci://h/c", sign=True,
+                        key="Chart Signer", keyring=keyring, passphrase=PASSPHRASE)
+    assert result["msg"].startswith("sign: ") and expected in result["msg"]
+    assert helm.commands("push") == []
+    assert PASSPHRASE not in json.dumps(result)
+
+
+def test_signing_options_are_checked(monkeypatch, chart, registry, keyring, tmp_path):
+    result = run_module(monkeypatch, FakeHelm(chart, registry), expect=Fail, chart_path=chart, registry="oci://h/c",
+                        sign=True, key="Chart Signer")
+    assert "sign is True but all of the following are missing: keyring" in result["msg"]
+    result = run_module(monkeypatch, FakeHelm(chart, registry), expect=Fail, chart_path=chart, registry="oci://h/c",
+                        key="Chart Signer", keyring=keyring)
+    assert result["msg"] == "key, keyring only apply when signing: set sign: true, or remove key and keyring"
+    result = run_module(monkeypatch, FakeHelm(chart, registry), expect=Fail, chart_path=chart, registry="oci://h/c",
+                        sign=True, key="Chart Signer", keyring=str(tmp_path / "missing.gpg"))
+    assert result["msg"].startswith("keyring %s does not exist or is not a file" % (tmp_path / "missing.gpg"))
+    result = run_module(monkeypatch, FakeHelm(chart, registry), expect=Fail, chart_path=chart, registry="oci://h/c",
+                        sign=True, key="Chart Signer", keyring=keyring, passphrase="two\nlines")
+    assert result["msg"] == "passphrase must be one line: helm reads the first line only"
+
+
+def test_signed_republish_is_unchanged_when_the_provenance_verifies(monkeypatch, chart, registry, keyring):
+    args = dict(chart_path=chart, registry="oci://h/c", sign=True, key="signer@example.test", keyring=keyring)
+    run_module(monkeypatch, FakeHelm(chart, registry), **args)
+    helm = FakeHelm(chart, registry)
+    result = run_module(monkeypatch, helm, **args)
+    assert result["changed"] is False, result
+    assert "package" in helm.names() and "verify" in helm.names()
+    assert not [argv for argv in helm.commands("package") if "--sign" in argv], "nothing is signed again"
+    (verify,) = helm.commands("verify")
+    assert verify[verify.index("--keyring") + 1] == keyring and verify[2].endswith("/mychart-0.1.0.tgz")
+
+
+def test_signed_republish_of_an_unsigned_version_is_a_difference(monkeypatch, chart, registry, keyring):
+    publish_once(monkeypatch, chart, registry)
+    args = dict(chart_path=chart, registry="oci://h/c", sign=True, key="Chart Signer", keyring=keyring)
+    args["registry"] = "oci://h/charts"
+    result = run_module(monkeypatch, FakeHelm(chart, registry), expect=Fail, **args)
+    assert result["differences"] == ["provenance: missing"]
+    assert "already published with the same files but not signed as asked (provenance: missing)" in result["msg"]
+    result = run_module(monkeypatch, FakeHelm(chart, registry), force=True, **args)
+    assert result["pushed"] is True
+
+
+@pytest.mark.parametrize("helm_args, expected", [
+    (dict(signer="Someone Else <else@example.test>"),
+     "provenance: signed by Someone Else <else@example.test>, not by key 'Chart Signer'"),
+    (dict(verify_error="Error: openpgp: signature made by unknown entity"),
+     "provenance: does not verify with keyring"),
+])
+def test_signed_republish_checks_who_signed(monkeypatch, chart, registry, keyring, helm_args, expected):
+    args = dict(chart_path=chart, registry="oci://h/c", sign=True, key="Chart Signer", keyring=keyring)
+    run_module(monkeypatch, FakeHelm(chart, registry), **args)
+    result = run_module(monkeypatch, FakeHelm(chart, registry, **helm_args), expect=Fail, **args)
+    assert result["differences"][0].startswith(expected)
+    assert "not signed as asked" in result["msg"]
