@@ -6,7 +6,8 @@
 #   .venv-checkov/    checkov in a venv of its own (it pins many libraries)
 #   .venv-galaxy-importer/  galaxy-importer in a venv of its own
 #   node_modules/     readme-generator-for-helm (chart README table), pinned
-#   docker-registry   Debian's package (a real OCI registry for the publish tests)
+#   docker-registry   Debian's package (a real OCI registry for the publish tests), and gnupg
+#                     (throwaway keys for the chart signing tests)
 #   .tools/bin/       kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok,
 #                     kwokctl: the local cluster, built from Go modules (tools/cluster/build.sh)
 #
@@ -213,13 +214,13 @@ setup_node_tools() {
 # --- Debian packages ------------------------------------------------------------
 setup_debian() {
     command -v docker-registry >/dev/null 2>&1 && command -v htpasswd >/dev/null 2>&1 \
-        && command -v openssl >/dev/null 2>&1 && return 0
-    command -v apt-get >/dev/null 2>&1 || die "docker-registry, htpasswd and openssl are needed (Debian: docker-registry apache2-utils openssl)"
+        && command -v openssl >/dev/null 2>&1 && command -v gpg >/dev/null 2>&1 && return 0
+    command -v apt-get >/dev/null 2>&1 || die "docker-registry, htpasswd, openssl and gpg are needed (Debian: docker-registry apache2-utils openssl gnupg)"
     local sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
-    log "installing docker-registry apache2-utils openssl (apt)"
+    log "installing docker-registry apache2-utils openssl gnupg (apt)"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq docker-registry apache2-utils openssl >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq docker-registry apache2-utils openssl gnupg >/dev/null
 }
 
 main() {

@@ -157,16 +157,20 @@ def test_publish_republish_conflict_force(request, flavour, helm_any, tmp_path):
     again, plan_new, plan_same, conflict = (results[k] for k in ("again", "plan_new", "plan_same", "conflict"))
     assert again.get("failed") is not True, again["msg"]
     assert again["changed"] is False and again["pushed"] is False
-    assert again["digest"] == first["digest"]
+    assert again["digest"] == first["digest"] and again["chart_digest"] == first["chart_digest"]
     assert "already published with the same content" in again["msg"]
+    # recognised from the manifest and the archive's source fingerprint: no pull, not even a packaging
+    assert [command.split()[1] for command in again["commands"]] == ["version"], again["commands"]
     assert results["again_other_helm"].get("failed") is not True, results["again_other_helm"]["msg"]
     assert results["again_other_helm"]["changed"] is False
     assert results["again_other_helm"]["helm_version"] != first["helm_version"]
+    assert not [c for c in results["again_other_helm"]["commands"] if c.split()[1] in ("pull", "package")]
     assert plan_new["changed"] is True and plan_new["pushed"] is False and plan_new["digest"] is None
     assert plan_new["ref"] == "%s/%s/publishme:1.0.1" % (reg.url, repository)
     assert "would push" in plan_new["msg"]
     assert plan_same["changed"] is False and plan_same["digest"] == first["digest"]
     assert conflict["failed"] is True
+    assert not [c for c in conflict["commands"] if c.split()[1] == "pull"], "the layer is read over the registry API"
     assert "already published with different content" in conflict["msg"]
     assert "changed: templates/configmap.yaml" in conflict["msg"]
     assert "changed: values.yaml" in conflict["msg"]
@@ -267,9 +271,12 @@ def test_module_documentation_renders(env):
     options = doc["doc"]["options"]
     for option in ("chart_path", "registry", "version", "app_version", "force", "dependency_update",
                    "username", "password", "ca_file", "cert_file", "key_file", "plain_http",
-                   "insecure_skip_tls_verify", "binary_path"):
+                   "insecure_skip_tls_verify", "binary_path", "sign", "key", "keyring", "passphrase"):
         assert option in options, option
-    assert {"ref", "digest", "version", "app_version", "pushed"} <= set(doc["return"])
+    for option in ("sign", "key", "keyring", "passphrase"):
+        assert options[option]["version_added"] == "1.1.0", option
+    assert {"ref", "digest", "chart_digest", "version", "app_version", "pushed"} <= set(doc["return"])
+    assert doc["return"]["chart_digest"]["version_added"] == "1.1.0"
     assert doc["examples"].strip()
     text = run(["ansible-doc", MODULE], env=env).check()
     assert "helm_chart_publish" in text.stdout
@@ -310,6 +317,21 @@ def test_published_dbbat_chart_fixture(published_dbbat_chart):
     assert chart.ref == "%s/charts/dbbat" % reg.url
     assert chart.version == yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())["version"]
     assert chart.digest and reg.tag_digest("charts/dbbat", chart.version.replace("+", "_")) == chart.digest
+
+
+def test_the_published_archive_is_reproducible(oci_registry_plain, helm3, helm4, tmp_path):
+    """The same chart packaged by Helm 3 and by Helm 4, at different times, is the same archive: one
+    chart digest, the layer digest of both manifests."""
+    reg = oci_registry_plain
+    runner = Runner(tmp_path, reg)
+    chart = str(copy_chart(tmp_path, "repro"))
+    results, _ = runner.play([
+        ("helm3", dict(connection_args(reg), registry="%s/repro/a" % reg.url, binary_path=helm3, chart_path=chart), None),
+        ("helm4", dict(connection_args(reg), registry="%s/repro/b" % reg.url, binary_path=helm4, chart_path=chart), None),
+    ])
+    assert results["helm3"]["pushed"] is True and results["helm4"]["pushed"] is True
+    assert results["helm3"]["chart_digest"] == results["helm4"]["chart_digest"]
+    runner.assert_clean()
 
 
 def test_mutual_tls_with_client_certificate(helm_any, oci_registry_factory, tmp_path):

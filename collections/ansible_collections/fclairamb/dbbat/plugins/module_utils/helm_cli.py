@@ -3,30 +3,27 @@
 # MIT License (see https://opensource.org/licenses/MIT)
 """The collection's one wrapper around the helm command line.
 
-Everything that knows helm's flags lives here: finding the binary, telling Helm 3 from
-Helm 4, building argv lists (never shell strings), mapping registry TLS and auth options
-to each command's flags, classifying registry errors, and comparing chart archives.
-Passwords only ever reach helm on stdin (``helm registry login --password-stdin``).
+Everything that knows helm's flags and messages lives here: finding the binary, telling
+Helm 3 from Helm 4, building argv lists (never shell strings), mapping registry TLS and auth
+options to each command's flags, signing flags, and classifying helm's errors. Secrets only ever
+reach helm on stdin: the registry password (``helm registry login --password-stdin``) and the
+signing key's passphrase (``helm package --passphrase-file -``).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import io
 import json
 import os
 import re
-import tarfile
+import threading
 
-try:
-    import yaml
-
-    HAS_YAML = True
-except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
-    HAS_YAML = False
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import OCI_REPOSITORY_HINT, OCI_REPOSITORY_RE
 
 MIN_HELM_VERSION = (3, 8, 0)
+# Every helm command runs with these: messages in English (they are classified), no debug output.
+HELM_ENVIRONMENT = {"LC_ALL": "C", "HELM_DEBUG": "false"}
 
 # Flags that appeared after Helm 3.8 (the first release with OCI support out of
 # experimental). Helm 4 has them all.
@@ -39,17 +36,9 @@ FLAG_MIN_VERSION = {
     "login_plain_http": (3, 18, 0),
 }
 
-# Semantic Versioning 2.0.0, the regular expression recommended at semver.org.
-SEMVER_RE = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
-)
-
 _VERSION_RE = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
 _DIGEST_RE = re.compile(r"^Digest:\s*(sha256:[0-9a-f]{64})\s*$", re.MULTILINE)
-_REGISTRY_HOST_RE = re.compile(r"^[A-Za-z0-9.-]+(?::\d+)?$|^\[[0-9A-Fa-f:.]+\](?::\d+)?$")
-_REPOSITORY_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
+_REGISTRY_HOST_RE = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d+)?\Z")
 
 # What helm (ORAS underneath) prints for each kind of registry failure. Order matters:
 # the first kind whose pattern matches wins.
@@ -97,10 +86,6 @@ def format_version(version):
     return ".".join(str(part) for part in version)
 
 
-def is_semver(version):
-    return bool(SEMVER_RE.match(version or ""))
-
-
 def oci_tag(version):
     """The OCI tag helm uses for a chart version: '+' is not allowed in tags, helm writes '_'."""
     return version.replace("+", "_")
@@ -117,9 +102,8 @@ def parse_registry(registry):
     host, _sep, path = value.partition("/")
     if not host or not _REGISTRY_HOST_RE.match(host):
         raise ValueError("registry %r has no valid host[:port]" % (registry,))
-    if path and not _REPOSITORY_RE.match(path):
-        raise ValueError("registry path %r is not a valid OCI repository path "
-                         "(lowercase letters, digits, '.', '_', '-' and '/')" % (path,))
+    if path and not OCI_REPOSITORY_RE.match(path):
+        raise ValueError("registry path %r is not a valid OCI repository path (%s)" % (path, OCI_REPOSITORY_HINT))
     return host, path
 
 
@@ -226,13 +210,25 @@ def pull_argv(binary, version, remote_chart, chart_version, destination, **tls):
         registry_flags("pull", version, **tls)
 
 
-def package_argv(binary, chart_dir, destination, version=None, app_version=None):
+def package_argv(binary, chart_dir, destination, version=None, app_version=None, sign=False, key=None, keyring=None,
+                 passphrase_on_stdin=False):
+    """``helm package``; with ``sign``, also the provenance file. The passphrase is NOT in argv: with
+    ``passphrase_on_stdin`` helm reads it from stdin (``--passphrase-file -``)."""
     argv = [binary, "package", chart_dir, "--destination", destination]
     if version:
         argv.extend(["--version", version])
     if app_version:
         argv.extend(["--app-version", app_version])
+    if sign:
+        argv.extend(["--sign", "--key", key, "--keyring", keyring])
+        if passphrase_on_stdin:
+            argv.extend(["--passphrase-file", "-"])
     return argv
+
+
+def verify_argv(binary, archive, keyring):
+    """``helm verify``: the archive's provenance file (next to it) against the keys of ``keyring``."""
+    return [binary, "verify", archive, "--keyring", keyring]
 
 
 def lint_argv(binary, chart, strict=True, values=None):
@@ -260,56 +256,85 @@ def lint_problems(output):
     return problems
 
 
-# --- chart archives ------------------------------------------------------------------
+# --- signing ----------------------------------------------------------------------
 
-def chart_files(archive):
-    """``{path inside the chart: bytes}`` of a packaged chart (a path or bytes), top directory removed.
-
-    Archive metadata (timestamps, owners, ordering, compression) is ignored on purpose:
-    two packagings of the same files are the same chart.
-    """
-    fileobj = io.BytesIO(archive) if isinstance(archive, bytes) else None
-    files = {}
-    with tarfile.open(name=None if fileobj else archive, fileobj=fileobj, mode="r:gz") as tar:
-        for member in tar.getmembers():
-            if not member.isfile():
-                continue
-            _top, _sep, path = member.name.lstrip("./").partition("/")
-            if not path:
-                continue
-            files[path] = tar.extractfile(member).read()
-    return files
+# What helm prints for each kind of signing failure (Helm 3.19 and 4.3 say the same).
+SIGNING_ERROR_PATTERNS = (
+    # an encrypted key and no passphrase: helm tried to prompt on a terminal there is not
+    ("passphrase_required", re.compile(r"inappropriate ioctl for device|Password for key", re.I)),
+    ("wrong_passphrase", re.compile(r"private key checksum failure|incorrect key|decryption failed|"
+                                    r"invalid passphrase", re.I)),
+    ("ambiguous_key", re.compile(r"more than one key contain", re.I)),
+    ("not_secret_keyring", re.compile(r"not a private key|keyring with secret keys", re.I)),
+    ("key_not_found", re.compile(r"private key not found|key not found|no (matching )?key", re.I)),
+    ("keyring_unreadable", re.compile(r"openpgp:|no such file|permission denied|EOF", re.I)),
+)
 
 
-def _same_chart_yaml(left, right):
-    if not HAS_YAML:
-        return left == right
-    try:
-        return yaml.safe_load(left) == yaml.safe_load(right)
-    except yaml.YAMLError:
-        return left == right
+def classify_signing_error(text):
+    """One of passphrase_required, wrong_passphrase, ambiguous_key, not_secret_keyring, key_not_found,
+    keyring_unreadable, other."""
+    for kind, pattern in SIGNING_ERROR_PATTERNS:
+        if pattern.search(text or ""):
+            return kind
+    return "other"
 
 
-def chart_differences(published, candidate):
-    """Sorted ``["changed: templates/x.yaml", "added: ...", "removed: ..."]``; empty when equal.
+def signing_error_message(kind, key, keyring, detail):
+    """A message that names the cause and the option that fixes it."""
+    if kind == "passphrase_required":
+        return ("the signing key '%s' is protected by a passphrase: set passphrase (%s)" % (key, detail))
+    if kind == "wrong_passphrase":
+        return "passphrase does not unlock the signing key '%s' (%s)" % (key, detail)
+    if kind == "ambiguous_key":
+        return ("key '%s' matches more than one key of keyring %s: give more of the key's user ID, for example "
+                "its e-mail address (%s)" % (key, keyring, detail))
+    if kind == "not_secret_keyring":
+        return ("keyring %s holds no secret key for '%s': helm signs with a secret keyring in the legacy format, "
+                "export it with `gpg --export-secret-keys > secring.gpg` (%s)" % (keyring, key, detail))
+    if kind == "key_not_found":
+        return ("key '%s' is not in keyring %s: set key to (part of) the user ID of a secret key it holds, "
+                "as `gpg --list-secret-keys` shows it (%s)" % (key, keyring, detail))
+    if kind == "keyring_unreadable":
+        return ("keyring %s cannot be read as an OpenPGP keyring: export the secret keys with "
+                "`gpg --export-secret-keys > secring.gpg` (%s)" % (keyring, detail))
+    return "signing with key '%s' failed: %s" % (key, detail)
 
-    Both arguments are ``chart_files`` results. ``Chart.yaml`` is compared as data, since
-    Helm 3 and Helm 4 may serialize the same metadata differently.
-    """
-    differences = []
-    for path in sorted(set(published) | set(candidate)):
-        if path not in published:
-            differences.append("added: %s" % path)
-        elif path not in candidate:
-            differences.append("removed: %s" % path)
-        elif published[path] != candidate[path]:
-            same = path == "Chart.yaml" and _same_chart_yaml(published[path], candidate[path])
-            if not same:
-                differences.append("changed: %s" % path)
-    return differences
+
+def parse_signers(output):
+    """The ``Signed by:`` identities of ``helm verify`` (or ``helm pull --verify``) output."""
+    return [line.split(":", 1)[1].strip() for line in (output or "").splitlines()
+            if line.startswith("Signed by:") and line.split(":", 1)[1].strip()]
 
 
 # --- running helm -------------------------------------------------------------------
+
+class BackgroundCall(object):
+    """Runs ``function()`` in a thread, so that waiting for it overlaps other work; :meth:`result`
+    waits and returns its value, or raises what it raised, in the caller's thread."""
+
+    def __init__(self, function):
+        self._function = function
+        self._value = self._error = None
+        self._thread = threading.Thread(target=self._run)
+        self._thread.daemon = True
+        self._thread.start()
+
+    def _run(self):
+        try:
+            self._value = self._function()
+        except Exception as exc:  # re-raised by result()
+            self._error = exc
+
+    def wait(self):
+        self._thread.join()
+
+    def result(self):
+        self.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
 
 class HelmCli(object):
     """Runs one helm binary for a module. Every call goes through :meth:`run` (argv list, no shell)."""
@@ -327,12 +352,25 @@ class HelmCli(object):
                                 % format_version(MIN_HELM_VERSION), kind="helm_missing")
         self.commands = []
         self._version = None
+        self._version_call = None
+
+    def start_version(self):
+        """Start ``helm version`` in a thread of its own; :attr:`version` waits for it. It runs while the
+        module reads Chart.yaml and the registry, which take about as long as helm takes to start.
+
+        The thread only calls ``run_command``, and :meth:`run` waits for it to end before it starts
+        another helm command: two threads never start processes at the same time."""
+        if self._version is None and self._version_call is None:
+            argv = version_argv(self.binary)
+            self.commands.append(" ".join(argv))
+            self._version_call = BackgroundCall(lambda: self._execute(argv))
 
     @property
     def version(self):
         """``(major, minor, patch)`` of the binary, checked against the minimum once."""
         if self._version is None:
-            rc, out, err = self.run(version_argv(self.binary))
+            self.start_version()
+            rc, out, err = self._version_call.result()
             if rc != 0:
                 raise HelmError("cannot run %s version: %s" % (self.binary, last_error_line(err or out)),
                                 kind="helm_missing", stderr=err)
@@ -351,13 +389,20 @@ class HelmCli(object):
     def major(self):
         return self.version[0]
 
+    def _execute(self, argv, data=None):
+        if not isinstance(argv, list):
+            raise TypeError("helm commands are argv lists")
+        return self.module.run_command(argv, data=data, environ_update=HELM_ENVIRONMENT, use_unsafe_shell=False,
+                                       expand_user_and_vars=False)
+
     def run(self, argv, data=None):
         """Run helm; ``data`` (e.g. a password) is passed on stdin only."""
         if not isinstance(argv, list):
             raise TypeError("helm commands are argv lists")
+        if self._version_call is not None:
+            self._version_call.wait()  # one helm command at a time: the thread has ended before the next starts
         self.commands.append(" ".join(argv))
-        return self.module.run_command(argv, data=data, environ_update={"LC_ALL": "C", "HELM_DEBUG": "false"},
-                                       use_unsafe_shell=False, expand_user_and_vars=False)
+        return self._execute(argv, data)
 
     def check(self, argv, what, data=None):
         """Run helm and raise a HelmError classified from its stderr when it fails."""

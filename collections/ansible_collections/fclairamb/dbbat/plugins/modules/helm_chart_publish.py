@@ -17,14 +17,34 @@ author:
 description:
   - Packages a chart directory with C(helm package) and pushes it to an OCI registry with
     C(helm push), as C(oci://REGISTRY/PATH/NAME:VERSION).
-  - Published versions are immutable. If the version is already in the registry, the module pulls
-    it and compares the chart's files (not the archive bytes, which carry timestamps; C(Chart.yaml)
-    is compared as data). Same files give RV(ignore:changed=false) and nothing is uploaded;
-    different files make the module fail, unless O(force=true).
-  - The chart must pass C(helm lint --strict), run on the packaged archive, before anything is pushed.
+  - The archive is made reproducible before it is pushed, as C(helm package) stamps files with the
+    time. The same source (the files of O(chart_path), O(version), O(app_version)) always gives the
+    same archive bytes, whichever Helm major packaged it, so the same RV(chart_digest). The archive
+    carries a fingerprint of that source in its gzip header, which helm and tar ignore.
+  - Published versions are immutable. If the version is already in the registry, the module reads
+    its manifest over the registry API and tells whether it holds the same chart, the cheapest way
+    first. If the first bytes of its chart layer carry the fingerprint of the same source, it is the
+    same chart, and the chart is not even packaged. If the chart layer digest equals the digest of
+    the reproducible archive, it is the same chart, and nothing is downloaded. Otherwise (a version
+    pushed by another tool, or signed) the module downloads that one layer and compares the chart's
+    files, C(Chart.yaml) as data.
+  - The same chart gives RV(ignore:changed=false) and nothing is uploaded; different files make the
+    module fail, listing them, unless O(force=true).
+  - Without O(username), the registry is read anonymously; when it asks for credentials, the
+    module reads it with C(helm pull) instead, which uses the existing login of the user running it.
+  - Before anything is pushed, the chart must pass C(helm lint --strict), run on the packaged
+    archive. An unchanged version is not linted again, as nothing is pushed.
+  - With O(sign=true), the chart is signed with C(helm package --sign) and its provenance file
+    (C(.prov)) is pushed with it, so that C(helm pull --verify) and C(helm install --verify) can
+    check it. A signature records when it was made, so two signings of the same chart never give
+    the same bytes. Hence, with O(sign=true), a published version is unchanged when it has the same
+    files and a provenance file that C(helm verify) accepts with O(keyring) and that was made by
+    O(key); the signature is not made again and nothing is pushed. A version published with the
+    same files but without such a provenance file is a difference (C(provenance:) in
+    RV(differences)), refused unless O(force=true).
   - The source chart directory is never modified. O(version) and O(app_version) are applied with
     C(helm package --version/--app-version); O(dependency_update) works on a private copy.
-  - All temporary files (package, pulled chart, registry credentials) live in a private
+  - All temporary files (packages, downloaded layers, registry credentials) live in a private
     directory that is removed when the module ends, whatever the outcome.
   - An OCI push uploads the blobs first and moves the tag last, so a failed run never leaves a
     half-published version behind the tag.
@@ -40,12 +60,14 @@ options:
     description:
       - Where to publish, as C(oci://HOST[:PORT]/PATH), for example C(oci://ghcr.io/fclairamb/charts).
         The chart is pushed to C(PATH/NAME) in that registry. The C(oci://) prefix is optional.
+      - PATH follows the OCI repository rule, the one of the P(fclairamb.dbbat.oci_repository#test) test.
     type: str
     required: true
   version:
     description:
       - Chart version to publish, a Semantic Versioning 2 version such as C(1.2.3) or
-        C(1.2.3-rc.1+build.5). Defaults to the C(version) of the chart's C(Chart.yaml).
+        C(1.2.3-rc.1+build.5) (the rule of the P(fclairamb.dbbat.chart_version#test) test).
+        Defaults to the C(version) of the chart's C(Chart.yaml).
       - Helm stores C(+) as C(_) in OCI tags; RV(ref) shows the stored tag.
     type: str
   app_version:
@@ -78,20 +100,53 @@ options:
         published version, and consumers that already pulled it keep the old content.
     type: bool
     default: false
+  sign:
+    description:
+      - Sign the chart with C(helm package --sign) and push its provenance file (C(.prov)) with it.
+      - Needs O(key) and O(keyring). See the description for what unchanged means when signing.
+    type: bool
+    default: false
+    version_added: 1.1.0
+  key:
+    description:
+      - The signing key, as (part of) its user ID, for example C(Chart Signer) or
+        C(signer@example.com); helm picks the secret key of O(keyring) whose user ID contains it
+        and refuses a value that matches several.
+      - Not to be confused with O(key_file), the TLS client key.
+    type: str
+    version_added: 1.1.0
+  keyring:
+    description:
+      - The secret keyring that holds O(key), in the legacy OpenPGP format helm reads, as
+        C(gpg --export-secret-keys > secring.gpg) writes it.
+      - Also used to check the provenance file of a version already published.
+    type: path
+    version_added: 1.1.0
+  passphrase:
+    description:
+      - Passphrase of O(key), when it has one. It is given to helm on standard input only
+        (C(--passphrase-file -)), never in the command line or a file, and never shown in
+        the module's output. It must be one line, as helm reads the first line only.
+    type: str
+    version_added: 1.1.0
 notes:
-  - Supports check mode. It packages and lints the chart and, when the registry can be read,
-    checks whether the version is already published with the same content, then reports
-    the reference and whether it would push (RV(ignore:changed)). It pushes nothing.
-    When the registry cannot be read in check mode (unreachable, TLS, credentials), the module
-    warns with the cause, reports that it would push, and sets RV(registry_checked=false).
-  - The password is never part of a command line. Use C(no_log) on tasks that template it from
-    variables anyway, as for any secret.
+  - Supports check mode. When the registry can be read, it checks whether the version is already
+    published with the same content, as a real run does; when it would push, it also packages, lints
+    (and signs) the chart in its private directory. It reports the reference and whether it would
+    push (RV(ignore:changed)), and pushes nothing and logs in nowhere. When the registry cannot be read in check mode
+    (unreachable, TLS, credentials), the module warns with the cause, reports that it would push,
+    and sets RV(registry_checked=false).
+  - The registry password and the signing passphrase are never part of a command line. Use
+    C(no_log) on tasks that template them from variables anyway, as for any secret.
 seealso:
   - module: kubernetes.core.helm_registry_auth
   - module: kubernetes.core.helm_pull
   - name: Helm OCI registries
     description: How Helm stores charts in OCI registries.
     link: https://helm.sh/docs/topics/registries/
+  - name: Helm provenance and integrity
+    description: How helm signs charts and verifies them.
+    link: https://helm.sh/docs/topics/provenance/
 attributes:
   check_mode:
     support: full
@@ -132,6 +187,19 @@ EXAMPLES = r"""
     version: 0.0.0-dev.1
     plain_http: true
 
+- name: Publish a signed chart; consumers check it with helm pull --verify --keyring pubring.gpg
+  fclairamb.dbbat.helm_chart_publish:
+    chart_path: charts/dbbat
+    registry: oci://ghcr.io/fclairamb/charts
+    version: "1.4.0"
+    username: "{{ github_actor }}"
+    password: "{{ lookup('ansible.builtin.env', 'GITHUB_TOKEN') }}"
+    sign: true
+    key: charts@example.com
+    keyring: /run/secrets/secring.gpg
+    passphrase: "{{ vault_chart_signing_passphrase }}"
+  no_log: true
+
 - name: Would this version be published? (nothing is pushed in check mode)
   fclairamb.dbbat.helm_chart_publish:
     chart_path: charts/dbbat
@@ -154,6 +222,15 @@ digest:
   returned: always
   type: str
   sample: sha256:f84eb55224f2a3b5cabddd83f762981706605f8ef116a581c7fb2dc247b75904
+chart_digest:
+  description:
+    - Digest of the chart archive, the OCI layer that holds the chart. Of the version in the registry
+      when nothing was pushed, of the archive pushed (or that would be, in check mode) otherwise.
+    - Without signing, the same chart files always give the same digest.
+  returned: always
+  type: str
+  sample: sha256:7979fac35115dccbd1561a48ce529ba0fabe1213a19d76848f80d5d3fb2de87a
+  version_added: 1.1.0
 version:
   description: Chart version published (or that would be).
   returned: always
@@ -178,6 +255,8 @@ differences:
   description:
     - Files that differ between the published version and the chart (C(added), C(removed),
       C(changed)); empty when the version was not published yet or is identical.
+    - With O(sign=true), a C(provenance) entry when the published version has the same files but no
+      provenance file made by O(key) that verifies with O(keyring).
   returned: always
   type: list
   elements: str
@@ -195,7 +274,9 @@ helm_version:
   type: str
   sample: 4.3.1
 commands:
-  description: The helm commands run, in order. They never contain the password.
+  description:
+    - The helm commands run, in order. They never contain the password or the passphrase.
+    - The module's own reads of the registry API are not commands and are not listed.
   returned: always
   type: list
   elements: str
@@ -210,39 +291,55 @@ msg:
 import glob
 import os
 import shutil
+import tarfile
 import tempfile
+import zlib
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.fclairamb.dbbat.plugins.module_utils.helm_cli import (
-    HAS_YAML,
-    HelmCli,
-    HelmError,
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.chart_archive import (
+    archive_fingerprint,
+    archive_name,
+    canonical_archive,
     chart_differences,
     chart_files,
+    sha256_digest,
+    source_file_digests,
+    source_fingerprint,
+)
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.helm_cli import (
+    HelmCli,
+    HelmError,
     chart_ref,
     classify_registry_error,
+    classify_signing_error,
     dependency_update_argv,
     format_version,
-    is_semver,
     last_error_line,
     lint_argv,
     lint_problems,
     login_argv,
+    oci_tag,
     package_argv,
     parse_digest,
     parse_registry,
+    parse_signers,
     private_registry_config,
     pull_argv,
     push_argv,
     registry_flags,
     remote_url,
+    signing_error_message,
+    verify_argv,
 )
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import SEMVER_HINT, is_semver
 
-if HAS_YAML:
-    import yaml
+# PyYAML and the registry client (http.client, ssl, urllib) are imported where they are first used,
+# once helm version is running: importing them takes about as long as helm takes to start.
 
-SEMVER_HINT = "MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD], for example 1.2.3 or 1.2.3-rc.1"
 TLS_ONLY_OPTIONS = ("ca_file", "cert_file", "key_file", "insecure_skip_tls_verify")
+SIGNING_OPTIONS = ("key", "keyring", "passphrase")
+# What reading a chart archive can raise when the bytes are not one.
+ARCHIVE_ERRORS = (tarfile.TarError, EOFError, OSError, ValueError, zlib.error)
 
 
 def registry_error_message(kind, host, detail, username=None):
@@ -272,21 +369,65 @@ def registry_error_message(kind, host, detail, username=None):
 
 
 class RegistryUnreadable(Exception):
-    """The registry could not be logged in to or read; ``message`` says why and what to set."""
+    """The registry could not be read; ``message`` says why and what to set."""
 
     def __init__(self, message):
         super(RegistryUnreadable, self).__init__(message)
         self.message = message
 
 
+class Candidate(object):
+    """The chart as this run would publish it: the reproducible archive, its digest and its files."""
+
+    def __init__(self, path, data):
+        self.path = path
+        self.data = data
+        self.digest = sha256_digest(data)
+        self._files = None
+
+    @property
+    def files(self):
+        """Only needed when the published archive is not the same bytes."""
+        if self._files is None:
+            self._files = chart_files(self.data)
+        return self._files
+
+
+class Published(object):
+    """A chart version found in the registry: manifest digest, chart layer digest, and loaders of the
+    chart archive, of its first bytes, and of the provenance file (None when the version has none)."""
+
+    def __init__(self, digest, chart_digest, load_archive, load_head=None, load_provenance=None):
+        self.digest = digest
+        self.chart_digest = chart_digest
+        self._load_archive = load_archive
+        self._load_head = load_head
+        self.load_provenance = load_provenance
+        self._archive = None
+
+    def archive(self):
+        if self._archive is None:
+            self._archive = self._load_archive()
+        return self._archive
+
+    def fingerprint(self):
+        """The source fingerprint in the archive's gzip header, or None (not made by this module, or
+        unreadable: the chart is then packaged and compared)."""
+        try:
+            head = self._load_head() if self._archive is None and self._load_head else self.archive()
+        except RegistryUnreadable:
+            return None
+        return archive_fingerprint(head)
+
+
 class ChartPublisher(object):
-    """One publish: validate, package, lint, compare with the registry, push."""
+    """One publish: validate, package, compare with the registry, lint, sign, push."""
 
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.result = {"changed": False, "pushed": False, "digest": None, "differences": [], "commands": [],
-                       "registry_checked": False}
+        self.result = {"changed": False, "pushed": False, "digest": None, "chart_digest": None, "differences": [],
+                       "commands": [], "registry_checked": False}
         self.helm = None
 
     # -- helpers -----------------------------------------------------------------
@@ -304,47 +445,29 @@ class ChartPublisher(object):
     def registry_failure(self, error):
         return registry_error_message(error.kind, self.host, error.message, self.params["username"])
 
-    # -- steps -------------------------------------------------------------------
-    def read_chart(self):
+    def single_archive(self, directory, what):
+        found = glob.glob(os.path.join(directory, "*.tgz"))
+        if len(found) != 1:
+            self.fail("%s did not produce one chart archive in %s (found %d)" % (what, directory, len(found)))
+        return found[0]
+
+    # -- inputs ------------------------------------------------------------------
+    def check_options(self):
+        """Everything that can be checked without PyYAML or helm, so that bad input fails first."""
         path = self.params["chart_path"]
-        chart_yaml = os.path.join(path, "Chart.yaml")
         if not os.path.isdir(path):
             self.fail("chart_path %s is not a directory" % path)
-        if not os.path.isfile(chart_yaml):
+        if not os.path.isfile(os.path.join(path, "Chart.yaml")):
             self.fail("chart_path %s is not a chart: it has no Chart.yaml" % path)
-        try:
-            with open(chart_yaml, "rb") as handle:
-                meta = yaml.safe_load(handle)
-        except (OSError, IOError, yaml.YAMLError) as exc:
-            self.fail("chart_path %s: Chart.yaml cannot be read: %s" % (path, exc))
-        if not isinstance(meta, dict) or not meta.get("name") or not meta.get("version"):
-            self.fail("chart_path %s: Chart.yaml must be a mapping with at least name and version" % path)
-        return meta
-
-    def resolve_inputs(self):
-        meta = self.read_chart()
-        self.name = str(meta["name"])
-        if self.params["version"] is not None:
-            self.version = self.params["version"]
-            source = "version"
-        else:
-            self.version = str(meta["version"])
-            source = "the version of %s/Chart.yaml" % self.params["chart_path"]
-        if not is_semver(self.version):
-            self.fail("%s '%s' is not a Semantic Versioning 2 version (%s)" % (source, self.version, SEMVER_HINT))
-        app_version = self.params["app_version"]
-        if app_version is None and meta.get("appVersion") is not None:
-            app_version = str(meta["appVersion"])
-        if app_version is not None and not app_version.strip():
+        if self.params["version"] is not None and not is_semver(self.params["version"]):
+            self.fail("version '%s' is not a Semantic Versioning 2 version (%s)" % (self.params["version"], SEMVER_HINT))
+        if self.params["app_version"] is not None and not self.params["app_version"].strip():
             self.fail("app_version must not be empty")
-        self.app_version = app_version
         try:
             self.host, self.path = parse_registry(self.params["registry"])
         except ValueError as exc:
             self.fail(str(exc))
         self.remote = remote_url(self.host, self.path)
-        self.ref = chart_ref(self.host, self.path, self.name, self.version)
-        self.result.update(ref=self.ref, version=self.version, app_version=self.app_version, chart_name=self.name)
         if self.params["plain_http"]:
             tls_only = [name for name in TLS_ONLY_OPTIONS if self.params[name]]
             if tls_only:
@@ -357,51 +480,254 @@ class ChartPublisher(object):
         for value in self.params["lint_values"]:
             if not os.path.isfile(value):
                 self.fail("lint_values: %s does not exist or is not a file" % value)
+        self.resolve_signing()
+
+    def read_chart(self):
+        """Name, version and appVersion from Chart.yaml, where the options do not set them."""
+        path = self.params["chart_path"]
+        try:
+            import yaml
+        except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+            self.module.fail_json(msg=missing_required_lib("PyYAML"))
+        try:
+            with open(os.path.join(path, "Chart.yaml"), "rb") as handle:
+                meta = yaml.safe_load(handle)
+        except (OSError, IOError, yaml.YAMLError) as exc:
+            self.fail("chart_path %s: Chart.yaml cannot be read: %s" % (path, exc))
+        if not isinstance(meta, dict) or not meta.get("name") or not meta.get("version"):
+            self.fail("chart_path %s: Chart.yaml must be a mapping with at least name and version" % path)
+        self.name = str(meta["name"])
+        self.version = self.params["version"]
+        if self.version is None:
+            self.version = str(meta["version"])
+            if not is_semver(self.version):
+                self.fail("the version of %s/Chart.yaml '%s' is not a Semantic Versioning 2 version (%s)"
+                          % (path, self.version, SEMVER_HINT))
+        self.app_version = self.params["app_version"]
+        if self.app_version is None and meta.get("appVersion") is not None:
+            self.app_version = str(meta["appVersion"])
+        self.repository = "%s/%s" % (self.path, self.name) if self.path else self.name
+        self.ref = chart_ref(self.host, self.path, self.name, self.version)
+        self.result.update(ref=self.ref, version=self.version, app_version=self.app_version, chart_name=self.name)
+
+    def resolve_signing(self):
+        if not self.params["sign"]:
+            given = [name for name in SIGNING_OPTIONS if self.params[name] is not None]
+            if given:
+                self.fail("%s only apply when signing: set sign: true, or remove %s"
+                          % (", ".join(given), " and ".join(given)))
+            return
+        if not self.params["key"].strip():
+            self.fail("key must not be empty: set it to (part of) the user ID of the signing key")
+        keyring = self.params["keyring"]
+        if not os.path.isfile(keyring):
+            self.fail("keyring %s does not exist or is not a file: export the secret keys with "
+                      "`gpg --export-secret-keys > secring.gpg`" % keyring)
+        passphrase = self.params["passphrase"]
+        if passphrase is not None and ("\n" in passphrase or "\r" in passphrase):
+            self.fail("passphrase must be one line: helm reads the first line only")
 
     def start_helm(self):
+        """Find helm and start ``helm version``, which runs while the module does other work."""
         try:
             self.helm = HelmCli(self.module, self.params["binary_path"])
+        except HelmError as exc:
+            self.fail(exc.message)
+        self.helm.start_version()
+
+    def check_helm(self):
+        """Wait for the helm version; a helm too old for an option fails here, before anything is read
+        from the registry with it or pushed, naming the option."""
+        try:
             self.result["helm_version"] = format_version(self.helm.version)
-            # A helm too old for an option fails here, before any work, naming the option.
             for command in ("login", "push", "pull"):
                 registry_flags(command, self.helm.version, **self.tls_options())
         except HelmError as exc:
             self.fail(exc.message)
 
-    def build(self, workdir):
-        """Package (and lint) the chart; returns the archive path."""
+    # -- the chart ---------------------------------------------------------------
+    def build(self, workdir, fingerprint=None):
+        """Package the chart and make the archive reproducible; returns the Candidate."""
         chart_dir = self.params["chart_path"]
-        binary = self.helm.binary
         if self.params["dependency_update"]:
             copy = os.path.join(workdir, "src", os.path.basename(os.path.abspath(chart_dir)))
             shutil.copytree(chart_dir, copy, symlinks=False)
             chart_dir = copy
             try:
-                self.helm.check(dependency_update_argv(binary, chart_dir), "helm dependency update")
+                self.helm.check(dependency_update_argv(self.helm.binary, chart_dir), "helm dependency update")
             except HelmError as exc:
+                self.check_helm()
                 self.fail("dependency_update: %s" % exc.message)
+        self.chart_dir = chart_dir
         package_dir = os.path.join(workdir, "package")
         os.mkdir(package_dir)
         try:
-            self.helm.check(package_argv(binary, chart_dir, package_dir, self.version, self.params["app_version"]),
-                            "helm package")
+            self.helm.check(package_argv(self.helm.binary, chart_dir, package_dir, self.version,
+                                         self.params["app_version"]), "helm package")
         except HelmError as exc:
+            self.check_helm()  # a helm too old is the better message
             self.fail("chart_path %s cannot be packaged: %s" % (self.params["chart_path"], exc.message))
-        archive = self.single_archive(package_dir, "helm package")
-        if self.params["lint"]:
-            rc, out, err = self.helm.run(lint_argv(binary, archive, strict=True, values=self.params["lint_values"]))
-            if rc != 0:
-                problems = lint_problems(out) or [last_error_line(err) or "see helm output"]
-                self.fail("helm lint --strict failed for %s %s, nothing was pushed: %s"
-                          % (self.name, self.version, "; ".join(problems)), lint_output=out)
+        packaged = self.single_archive(package_dir, "helm package")
+        try:
+            data = canonical_archive(packaged, fingerprint)
+        except ARCHIVE_ERRORS as exc:
+            self.fail("helm package wrote %s, which cannot be read back as a chart archive: %s" % (packaged, exc))
+        reproducible_dir = os.path.join(workdir, "reproducible")
+        os.mkdir(reproducible_dir)
+        path = os.path.join(reproducible_dir, os.path.basename(packaged))
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return Candidate(path, data)
+
+    def lint(self, archive):
+        if not self.params["lint"]:
+            return
+        rc, out, err = self.helm.run(lint_argv(self.helm.binary, archive, strict=True, values=self.params["lint_values"]))
+        if rc != 0:
+            problems = lint_problems(out) or [last_error_line(err) or "see helm output"]
+            self.fail("helm lint --strict failed for %s %s, nothing was pushed: %s"
+                      % (self.name, self.version, "; ".join(problems)), lint_output=out)
+
+    def sign(self, workdir):
+        """Package the chart again, signed; returns the archive (its .prov is next to it)."""
+        destination = os.path.join(workdir, "signed")
+        os.mkdir(destination)
+        key, keyring, passphrase = self.params["key"], self.params["keyring"], self.params["passphrase"]
+        argv = package_argv(self.helm.binary, self.chart_dir, destination, self.version, self.params["app_version"],
+                            sign=True, key=key, keyring=keyring, passphrase_on_stdin=passphrase is not None)
+        rc, out, err = self.helm.run(argv, data=passphrase)
+        if rc != 0:
+            detail = last_error_line(err) or last_error_line(out)
+            self.fail("sign: " + signing_error_message(classify_signing_error(err + "\n" + out), key, keyring, detail))
+        archive = self.single_archive(destination, "helm package --sign")
+        if not os.path.isfile(archive + ".prov"):
+            self.fail("sign: helm package --sign wrote no provenance file next to %s" % archive)
         return archive
 
-    def single_archive(self, directory, what):
-        found = glob.glob(os.path.join(directory, "*.tgz"))
-        if len(found) != 1:
-            self.fail("%s did not produce one chart archive in %s (found %d)" % (what, directory, len(found)))
-        return found[0]
+    # -- the registry ------------------------------------------------------------
+    def unreadable(self, error):
+        return RegistryUnreadable(registry_error_message(error.kind, self.host, "checking %s: %s" % (self.ref, error.detail),
+                                                         self.params["username"]))
 
+    def published(self, workdir):
+        """The version in the registry (Published), or None if it is not there."""
+        from ansible_collections.fclairamb.dbbat.plugins.module_utils.oci_registry import (
+            RegistryClient,
+            RegistryError,
+            chart_layers,
+        )
+
+        client = RegistryClient(self.host, plain_http=self.params["plain_http"], ca_file=self.params["ca_file"],
+                                cert_file=self.params["cert_file"], key_file=self.params["key_file"],
+                                insecure_skip_tls_verify=self.params["insecure_skip_tls_verify"],
+                                username=self.params["username"], password=self.params["password"])
+        try:
+            digest, manifest = client.manifest(self.repository, oci_tag(self.version))
+        except RegistryError as exc:
+            if exc.kind == "options":
+                self.fail(exc.detail)
+            if exc.kind == "not_found":
+                self.result["registry_checked"] = True
+                return None
+            if exc.kind == "unauthorized" and not self.params["username"]:
+                # Only helm knows the user's own login (helm registry login, a credential helper).
+                return self.published_with_helm(workdir)
+            if exc.kind == "denied" and self.params["username"]:
+                # Some registries (ghcr.io) answer 403 rather than 404 for a repository that does not exist
+                # yet. The push needs write access, which includes read, so it succeeds only if the version
+                # cannot be there.
+                self.module.warn("%s could not be read (%s); treating it as not published yet" % (self.ref, exc.detail))
+                return None
+            raise self.unreadable(exc)
+        try:
+            layers = chart_layers(manifest)
+        except ValueError as exc:
+            self.fail("%s exists in the registry but %s" % (self.ref, exc))
+        self.result["registry_checked"] = True
+        chart, provenance = layers["chart"], layers["provenance"]
+
+        def loader(read, digest):
+            def load():
+                try:
+                    return read(self.repository, digest)
+                except RegistryError as exc:
+                    raise self.unreadable(exc)
+            return load
+
+        load_archive, load_head = loader(client.blob, chart["digest"]), loader(client.blob_head, chart["digest"])
+        load_provenance = loader(client.blob, provenance["digest"]) if provenance else None
+
+        return Published(digest, chart["digest"], load_archive, load_head, load_provenance)
+
+    def published_with_helm(self, workdir):
+        """The version in the registry read by ``helm pull`` with the user's own login, or None."""
+        self.check_helm()
+        destination = os.path.join(workdir, "published")
+        os.mkdir(destination)
+        argv = pull_argv(self.helm.binary, self.helm.version, "%s/%s" % (self.remote, self.name), self.version,
+                         destination, **self.tls_options())
+        if self.params["sign"]:
+            argv.append("--prov")
+        rc, out, err = self.helm.run(argv)
+        if rc != 0:
+            kind = classify_registry_error(err or out)
+            if kind == "not_found":
+                self.result["registry_checked"] = True
+                return None
+            detail = last_error_line(err) or last_error_line(out)
+            raise RegistryUnreadable(registry_error_message(kind, self.host, "checking %s: %s" % (self.ref, detail)))
+        archive = self.single_archive(destination, "helm pull %s" % self.ref)
+        with open(archive, "rb") as handle:
+            data = handle.read()
+        provenance = None
+        if os.path.isfile(archive + ".prov"):
+            with open(archive + ".prov", "rb") as handle:
+                provenance = handle.read()
+        self.result["registry_checked"] = True
+        return Published(parse_digest(out + "\n" + err), sha256_digest(data), lambda: data,
+                         load_provenance=(lambda: provenance) if provenance is not None else None)
+
+    def differences(self, published, candidate, workdir):
+        """What differs between the published version and the candidate (empty: the same chart). No
+        candidate: the published archive was made from the same source (its fingerprint matched)."""
+        if candidate is None or published.chart_digest == candidate.digest:
+            differences = []
+        else:
+            try:
+                files = chart_files(published.archive())
+            except ARCHIVE_ERRORS as exc:
+                self.fail("%s exists in the registry but is not a readable chart archive: %s" % (self.ref, exc),
+                          digest=published.digest)
+            differences = chart_differences(files, candidate.files)
+        if self.params["sign"] and not differences:
+            differences = self.provenance_differences(published, workdir)
+        return differences
+
+    def provenance_differences(self, published, workdir):
+        """``[]`` when the published version has a provenance file made by ``key`` that verifies with
+        ``keyring``; otherwise one ``provenance: ...`` entry saying what is wrong."""
+        if published.load_provenance is None:
+            return ["provenance: missing"]
+        directory = os.path.join(workdir, "verify")
+        os.mkdir(directory)
+        # helm verify finds the archive's digest in the provenance file under the archive's file name
+        archive = os.path.join(directory, archive_name(self.name, self.version))
+        with open(archive, "wb") as handle:
+            handle.write(published.archive())
+        with open(archive + ".prov", "wb") as handle:
+            handle.write(published.load_provenance())
+        self.check_helm()
+        keyring, key = self.params["keyring"], self.params["key"]
+        rc, out, err = self.helm.run(verify_argv(self.helm.binary, archive, keyring))
+        if rc != 0:
+            return ["provenance: does not verify with keyring %s (%s)"
+                    % (keyring, last_error_line(err) or last_error_line(out))]
+        signers = parse_signers(out + "\n" + err)
+        if not any(key in signer for signer in signers):
+            return ["provenance: signed by %s, not by key '%s'" % (", ".join(signers) or "an unnamed key", key)]
+        return []
+
+    # -- pushing -----------------------------------------------------------------
     def login(self, workdir):
         """Log in into a private registry config; returns its path (None without credentials)."""
         if not self.params["username"]:
@@ -415,37 +741,8 @@ class ChartPublisher(object):
         try:
             self.helm.check(argv, "helm registry login", data=self.params["password"])
         except HelmError as exc:
-            raise RegistryUnreadable(self.registry_failure(exc))
+            self.fail(self.registry_failure(exc))
         return config
-
-    def published(self, workdir, registry_config):
-        """``(files, digest)`` of the version in the registry, or ``(None, None)`` if it is not there."""
-        destination = os.path.join(workdir, "published")
-        os.mkdir(destination)
-        argv = pull_argv(self.helm.binary, self.helm.version, "%s/%s" % (self.remote, self.name), self.version,
-                         destination, **self.tls_options(registry_config))
-        rc, out, err = self.helm.run(argv)
-        if rc != 0:
-            kind = classify_registry_error(err or out)
-            if kind == "not_found":
-                self.result["registry_checked"] = True
-                return None, None
-            detail = last_error_line(err) or last_error_line(out)
-            if kind == "denied" and registry_config:
-                # Logged in, yet refused: some registries (ghcr.io) answer 403 rather than 404 for a
-                # repository that does not exist yet. The push needs write access, which includes read,
-                # so it succeeds only if the version cannot be there.
-                self.module.warn("%s could not be read (%s); treating it as not published yet" % (self.ref, detail))
-                return None, None
-            raise RegistryUnreadable(registry_error_message(kind, self.host, "checking %s: %s" % (self.ref, detail),
-                                                            self.params["username"]))
-        archive = self.single_archive(destination, "helm pull %s" % self.ref)
-        try:
-            files = chart_files(archive)
-        except Exception as exc:  # a corrupt or foreign artifact under that tag
-            self.fail("%s exists in the registry but is not a readable chart archive: %s" % (self.ref, exc))
-        self.result["registry_checked"] = True
-        return files, parse_digest(out + "\n" + err)
 
     def push(self, archive, registry_config):
         argv = push_argv(self.helm.binary, self.helm.version, archive, self.remote, **self.tls_options(registry_config))
@@ -455,40 +752,84 @@ class ChartPublisher(object):
             self.fail(self.registry_failure(exc))
         return parse_digest(out + "\n" + err)
 
+    # -- the run -----------------------------------------------------------------
     def run(self):
-        self.resolve_inputs()
+        self.check_options()
+        # helm version runs while Chart.yaml is read, the source fingerprinted and the registry read (and
+        # the chart packaged, if needed): an unchanged version costs one helm process and two small reads.
         self.start_helm()
+        self.read_chart()
+        fingerprint = self.source_fingerprint()
         with tempfile.TemporaryDirectory(prefix="helm-chart-publish-", dir=self.module.tmpdir) as workdir:
-            self.publish(workdir)
+            self.publish(workdir, fingerprint)
+        self.check_helm()
         self.result["commands"] = self.helm.commands
         return self.result
 
-    def publish(self, workdir):
-        archive = self.build(workdir)
-        registry_config, published_files, published_digest = None, None, None
+    def source_fingerprint(self):
+        """The fingerprint of what helm would package, or None when it cannot be told from the files
+        (dependencies fetched by dependency_update, a very large or unreadable directory)."""
+        if self.params["dependency_update"]:
+            return None
         try:
-            registry_config = self.login(workdir)
-            published_files, published_digest = self.published(workdir, registry_config)
+            digests = source_file_digests(self.params["chart_path"])
+        except (OSError, ValueError):
+            return None
+        return source_fingerprint(digests, self.version, self.params["app_version"])
+
+    def read_published(self, workdir):
+        """The version in the registry, or None when it is not there or, in check mode only, when the
+        registry cannot be read (with a warning)."""
+        try:
+            return self.published(workdir)
         except RegistryUnreadable as exc:
-            if not self.module.check_mode:
-                self.fail(exc.message)
-            # A plan without registry access (e.g. no credentials here) still says what it would push.
-            self.module.warn("check mode: cannot tell whether %s is already published: %s" % (self.ref, exc.message))
-        if published_files is not None:
-            differences = chart_differences(published_files, chart_files(archive))
+            self.unreadable_registry(exc.message)
+        return None
+
+    def unreadable_registry(self, message):
+        if not self.module.check_mode:
+            self.fail(message)
+        # A plan without registry access (e.g. no credentials here) still says what it would push.
+        self.result["registry_checked"] = False
+        self.module.warn("check mode: cannot tell whether %s is already published: %s" % (self.ref, message))
+
+    def publish(self, workdir, fingerprint):
+        published = self.read_published(workdir)
+        candidate = None
+        if published is not None:
+            try:
+                if fingerprint is None or published.fingerprint() != fingerprint:
+                    candidate = self.build(workdir, fingerprint)
+                differences = self.differences(published, candidate, workdir)
+            except RegistryUnreadable as exc:
+                self.unreadable_registry(exc.message)
+                published = None
+        if published is not None:
             self.result["differences"] = differences
             if not differences:
-                self.result.update(digest=published_digest,
+                self.result.update(digest=published.digest, chart_digest=published.chart_digest,
                                    msg="%s is already published with the same content" % self.ref)
                 return
             if not self.params["force"]:
-                self.fail("%s is already published with different content (%s): published versions are "
-                          "immutable; publish a new version, or set force: true to overwrite it"
-                          % (self.ref, ", ".join(differences)), digest=published_digest)
+                if all(entry.startswith("provenance:") for entry in differences):
+                    what = "with the same files but not signed as asked"
+                else:
+                    what = "with different content"
+                self.fail("%s is already published %s (%s): published versions are immutable; publish a new "
+                          "version, or set force: true to overwrite it" % (self.ref, what, ", ".join(differences)),
+                          digest=published.digest, chart_digest=published.chart_digest)
         self.result["changed"] = True
+        if candidate is None:
+            candidate = self.build(workdir, fingerprint)
+        self.check_helm()
+        self.lint(candidate.path)
+        archive = self.sign(workdir) if self.params["sign"] else candidate.path
+        with open(archive, "rb") as handle:
+            self.result["chart_digest"] = sha256_digest(handle.read())
         if self.module.check_mode:
             self.result["msg"] = "would push %s (check mode)" % self.ref
             return
+        registry_config = self.login(workdir)
         self.result.update(digest=self.push(archive, registry_config), pushed=True, msg="pushed %s" % self.ref)
 
 
@@ -503,6 +844,10 @@ def main():
             lint=dict(type="bool", default=True),
             lint_values=dict(type="list", elements="path", default=[]),
             force=dict(type="bool", default=False),
+            sign=dict(type="bool", default=False),
+            key=dict(type="str", no_log=False),
+            keyring=dict(type="path", no_log=False),
+            passphrase=dict(type="str", no_log=True),
             username=dict(type="str", aliases=["registry_username"]),
             password=dict(type="str", no_log=True, aliases=["registry_password"]),
             ca_file=dict(type="path"),
@@ -513,10 +858,9 @@ def main():
             binary_path=dict(type="path"),
         ),
         required_together=[("username", "password"), ("cert_file", "key_file")],
+        required_if=[("sign", True, ("key", "keyring"))],
         supports_check_mode=True,
     )
-    if not HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"))
     module.exit_json(**ChartPublisher(module).run())
 
 
