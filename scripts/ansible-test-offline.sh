@@ -40,6 +40,16 @@ subprocess.check_call([sys.executable, "-m", "pip", "install", "--upgrade"] + ar
 PY
 fi
 
+# ansible-test finds a collection's dependencies in the same ansible_collections tree: put the
+# virtual environment's own kubernetes.core there (offline, git-ignored), as it is what the
+# modules import and document themselves with.
+bundled=$(python -c 'import ansible_collections.kubernetes.core as c; print(list(c.__path__)[0])')
+target="$ROOT/collections/ansible_collections/kubernetes/core"
+if ! cmp -s "$bundled/MANIFEST.json" "$target/MANIFEST.json"; then
+    ANSIBLE_COLLECTIONS_PATH="$ROOT/collections" ansible-galaxy collection install "$bundled" \
+        -p "$ROOT/collections" --offline --force --no-deps >/dev/null
+fi
+
 args=("$@")
 case " $* " in
     *" --python "*) ;;

@@ -40,10 +40,29 @@ SECRET_KEY_LOOKALIKE = "not-base64-but-secret-" + "x" * 10
     ({"dbbat_autoscaling_enabled": True, "dbbat_autoscaling_min_replicas": 6}, "dbbat_autoscaling_min_replicas (6) is above"),
     ({"dbbat_values": {"postgresql": {"external": {"password": SECRET_KEY_LOOKALIKE}}}},
      "dbbat_values sets postgresql.external.password"),
+    ({"dbbat_replica": 3},
+     "dbbat_replica is not an option of fclairamb.dbbat.deploy; did you mean dbbat_replicas?"),
+    ({"dbbat_chart_verison": "1.0.0"}, "dbbat_chart_verison is not an option of fclairamb.dbbat.deploy; did you mean"
+                                       " dbbat_chart_version?"),
+    ({"dbbat_namespace": "DBBat"}, "dbbat_namespace 'DBBat' is not a valid namespace name"),
+    ({"dbbat_namespace": "dbbat_prod"}, "dbbat_namespace 'dbbat_prod' is not a valid namespace name"),
+    ({"dbbat_release_name": "d" * 54}, "is not a valid Helm release name: at most 53 characters"),
+    ({"dbbat_secret_name": "dbbat_secrets"}, "dbbat_secret_name 'dbbat_secrets' is not a valid Secret name"),
 ], ids=lambda v: str(v)[:40] if isinstance(v, dict) else None)
 def test_bad_input_is_refused_before_the_cluster(offline_deployer, overrides, expected):
     run = offline_deployer.run(**overrides)
     assert run.rc != 0
     assert expected in run.out, run.out[-3000:]
-    assert "Preflight | read the Secret" not in run.out, "preflight must refuse before talking to the cluster"
+    assert "Plan | read the cluster" not in run.out, "preflight must refuse before talking to the cluster"
     assert SECRET_KEY_LOOKALIKE not in run.out and TEST_KEY not in run.out
+
+
+def test_unknown_variables_can_be_allowed_and_other_prefixes_are_left_alone(offline_deployer):
+    """dbbat_allow_unknown_variables turns the refusal into a warning; the publish playbook's
+    variables and a user's own variables are not concerned (the run then stops at the cluster,
+    which does not exist here)."""
+    run = offline_deployer.run(dbbat_replica=3, dbbat_allow_unknown_variables=True, dbbat_publish_registry="ghcr.io",
+                               my_own_replicas=2)
+    assert "dbbat_replica is not an option of fclairamb.dbbat.deploy; did you mean dbbat_replicas?" in run.out
+    assert "dbbat_publish_registry" not in run.out.split("PLAY RECAP")[0].replace("-e", "")
+    assert "Plan | read the cluster" in run.out, "with the warning only, preflight goes on"

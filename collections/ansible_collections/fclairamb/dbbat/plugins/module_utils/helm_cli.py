@@ -149,13 +149,13 @@ def _check_min(version, feature, option):
 
 def registry_flags(command, version, plain_http=False, ca_file=None, cert_file=None, key_file=None,
                    insecure_skip_tls_verify=False, registry_config=None):
-    """Registry connection flags of ``command`` ('login', 'push' or 'pull') for this Helm version.
+    """Registry connection flags of ``command`` ('login', 'push', 'pull' or 'upgrade') for this Helm version.
 
     ``helm registry login`` calls skipping TLS verification ``--insecure``; push and pull
     call it ``--insecure-skip-tls-verify``. Before Helm 3.18, login has no ``--plain-http``
     and ``--insecure`` is what lets it fall back to HTTP.
     """
-    if command not in ("login", "push", "pull"):
+    if command not in ("login", "push", "pull", "upgrade"):
         raise ValueError("unknown registry command %r" % (command,))
     flags = []
     if plain_http:
@@ -389,20 +389,21 @@ class HelmCli(object):
     def major(self):
         return self.version[0]
 
-    def _execute(self, argv, data=None):
+    def _execute(self, argv, data=None, env=None):
         if not isinstance(argv, list):
             raise TypeError("helm commands are argv lists")
-        return self.module.run_command(argv, data=data, environ_update=HELM_ENVIRONMENT, use_unsafe_shell=False,
-                                       expand_user_and_vars=False)
+        return self.module.run_command(argv, data=data, environ_update=dict(env or {}, **HELM_ENVIRONMENT),
+                                       use_unsafe_shell=False, expand_user_and_vars=False)
 
-    def run(self, argv, data=None):
-        """Run helm; ``data`` (e.g. a password) is passed on stdin only."""
+    def run(self, argv, data=None, env=None):
+        """Run helm; ``data`` (e.g. a password) is passed on stdin only, ``env`` adds variables
+        (a cluster's token: see kube_env)."""
         if not isinstance(argv, list):
             raise TypeError("helm commands are argv lists")
         if self._version_call is not None:
             self._version_call.wait()  # one helm command at a time: the thread has ended before the next starts
         self.commands.append(" ".join(argv))
-        return self._execute(argv, data)
+        return self._execute(argv, data, env)
 
     def check(self, argv, what, data=None):
         """Run helm and raise a HelmError classified from its stderr when it fails."""
@@ -412,3 +413,35 @@ class HelmCli(object):
             raise HelmError("%s failed: %s" % (what, detail), kind=classify_registry_error(err or out),
                             command=" ".join(argv), stderr=err)
         return out, err
+
+
+# --- releases -----------------------------------------------------------------------
+
+def upgrade_argv(binary, version, release, chart, namespace, chart_version=None, dry_run=False, **tls):
+    """``helm upgrade --install`` with the values on stdin (``-f -``): none in argv or on disk.
+    ``dry_run`` is Helm's server-side dry run (Helm >= 3.13): rendered with the cluster's version
+    and APIs, checked against the chart's schema, nothing applied."""
+    argv = [binary, "upgrade", release, chart, "--install", "--namespace", namespace, "--values", "-"]
+    if chart_version:
+        argv.extend(["--version", chart_version])
+    if dry_run:
+        argv.append("--dry-run=server")
+    return argv + registry_flags("upgrade", version, **tls)
+
+
+def kube_env(auth):
+    """Environment that points helm at the cluster of a kubernetes.core connection, ``auth`` being
+    what kubernetes.core resolved from the module's options and the K8S_AUTH_* variables (its
+    ``_create_auth_spec``: keys kubeconfig, context, host, api_key, ssl_ca_cert, verify_ssl), so that
+    helm and the Python client reach the same cluster. Through variables, not flags, so that a
+    token never appears in the process list. Client certificates only reach helm in a kubeconfig."""
+    env = {}
+    if isinstance(auth.get("kubeconfig"), str) and auth["kubeconfig"]:
+        env["KUBECONFIG"] = os.path.expanduser(auth["kubeconfig"])
+    for key, variable in (("context", "HELM_KUBECONTEXT"), ("host", "HELM_KUBEAPISERVER"),
+                          ("api_key", "HELM_KUBETOKEN"), ("ssl_ca_cert", "HELM_KUBECAFILE")):
+        if auth.get(key):
+            env[variable] = auth[key]
+    if auth.get("verify_ssl") is False:
+        env["HELM_KUBEINSECURE_SKIP_TLS_VERIFY"] = "true"
+    return env

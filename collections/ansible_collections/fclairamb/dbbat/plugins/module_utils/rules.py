@@ -3,8 +3,9 @@
 # MIT License (see https://opensource.org/licenses/MIT)
 """The collection's input rules, each written once.
 
-The module (helm_chart_publish), the test plugins (fclairamb.dbbat.chart_version,
-fclairamb.dbbat.encryption_key, fclairamb.dbbat.oci_repository), and through them the deploy
+The modules (helm_chart_publish, release_plan), the test plugins (fclairamb.dbbat.chart_version,
+fclairamb.dbbat.encryption_key, fclairamb.dbbat.oci_repository, fclairamb.dbbat.dns1123_label,
+fclairamb.dbbat.dns1123_subdomain, fclairamb.dbbat.helm_release_name), and through them the deploy
 role and the publish playbook all ask these functions. Pure functions: no I/O, no Ansible import.
 """
 
@@ -39,6 +40,14 @@ ENCRYPTION_KEY_HINT = ("standard base64 of exactly 32 bytes (44 characters endin
                        "`openssl rand -base64 32` prints)")
 
 
+# Kubernetes object names (k8s.io/apimachinery validation): a DNS-1123 label (namespaces) and a
+# DNS-1123 subdomain (most other objects, Secrets among them). Helm limits a release name to 53
+# characters (its objects' names get suffixes, and it names its records sh.helm.release.v1.NAME.vN).
+_DNS1123_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_DNS1123_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+DNS1123_LABEL_MAX, DNS1123_SUBDOMAIN_MAX, HELM_RELEASE_NAME_MAX = 63, 253, 53
+
+
 def _is_text(value):
     return isinstance(value, str)
 
@@ -66,3 +75,18 @@ def is_encryption_key(value):
     except (binascii.Error, ValueError, UnicodeEncodeError):
         return False
     return len(decoded) == ENCRYPTION_KEY_BYTES and base64.b64encode(decoded).decode("ascii") == value
+
+
+def is_dns1123_label(value):
+    """Whether ``value`` is a DNS-1123 label, as a namespace name must be (``dbbat-prod``)."""
+    return _is_text(value) and len(value) <= DNS1123_LABEL_MAX and bool(_DNS1123_LABEL_RE.match(value))
+
+
+def is_dns1123_subdomain(value):
+    """Whether ``value`` is a DNS-1123 subdomain, as a Secret's name must be (``dbbat-secrets``)."""
+    return _is_text(value) and len(value) <= DNS1123_SUBDOMAIN_MAX and bool(_DNS1123_SUBDOMAIN_RE.match(value))
+
+
+def is_helm_release_name(value):
+    """Whether Helm accepts ``value`` as a release name: a DNS-1123 subdomain of at most 53 characters."""
+    return is_dns1123_subdomain(value) and len(value) <= HELM_RELEASE_NAME_MAX

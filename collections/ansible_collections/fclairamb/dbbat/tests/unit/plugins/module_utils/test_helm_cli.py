@@ -307,3 +307,21 @@ def test_helm_version_runs_once_in_the_background_and_before_any_other_command(t
     assert helm.version == (4, 3, 1) and helm.version == (4, 3, 1)
     assert module.calls == ["version", "lint"]
     assert helm.commands == ["%s version --template {{.Version}}" % helm.binary, "%s lint x.tgz" % helm.binary]
+
+
+def test_upgrade_argv_takes_values_on_stdin_and_dry_runs_on_the_server():
+    argv = helm_cli.upgrade_argv("helm", (3, 19, 0), "dbbat", "oci://r/charts/dbbat", "ns", chart_version="1.0.0",
+                                 dry_run=True, plain_http=True, registry_config="/tmp/x/config.json")
+    assert argv == ["helm", "upgrade", "dbbat", "oci://r/charts/dbbat", "--install", "--namespace", "ns",
+                    "--values", "-", "--version", "1.0.0", "--dry-run=server", "--plain-http",
+                    "--registry-config", "/tmp/x/config.json"]
+
+
+def test_kube_env_passes_the_cluster_through_variables_never_argv():
+    auth = {"host": "https://127.0.0.1:6443", "api_key": "tok", "ssl_ca_cert": "/ca.crt", "verify_ssl": False,
+            "kubeconfig": "~/kc", "context": "c"}
+    env = helm_cli.kube_env(auth)
+    assert env["HELM_KUBEAPISERVER"] == "https://127.0.0.1:6443" and env["HELM_KUBETOKEN"] == "tok"
+    assert env["HELM_KUBECAFILE"] == "/ca.crt" and env["HELM_KUBEINSECURE_SKIP_TLS_VERIFY"] == "true"
+    assert env["HELM_KUBECONTEXT"] == "c" and not env["KUBECONFIG"].startswith("~")
+    assert helm_cli.kube_env({}) == {}

@@ -12,7 +12,10 @@ import base64
 import pytest
 
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import (
+    is_dns1123_label,
+    is_dns1123_subdomain,
     is_encryption_key,
+    is_helm_release_name,
     is_oci_repository,
     is_semver,
 )
@@ -65,3 +68,28 @@ def test_oci_repository_accepts(path):
                                   "a b", None, 1])
 def test_oci_repository_refuses(path):
     assert not is_oci_repository(path)
+
+
+@pytest.mark.parametrize("name", ["dbbat", "dbbat-prod", "a", "0", "a" * 63])
+def test_dns1123_label_accepts(name):
+    assert is_dns1123_label(name)
+
+
+@pytest.mark.parametrize("name", ["", "DBBat", "dbbat_prod", "-dbbat", "dbbat-", "db.bat", "a" * 64, "dbbat\n", None])
+def test_dns1123_label_refuses(name):
+    assert not is_dns1123_label(name)
+
+
+@pytest.mark.parametrize("name", ["dbbat-secrets", "dbbat.secrets", "a" * 253])
+def test_dns1123_subdomain_accepts(name):
+    assert is_dns1123_subdomain(name)
+
+
+@pytest.mark.parametrize("name", ["", "Secrets", "db_secrets", "dbbat..secrets", ".dbbat", "a" * 254, 5])
+def test_dns1123_subdomain_refuses(name):
+    assert not is_dns1123_subdomain(name)
+
+
+def test_helm_release_name_is_a_subdomain_of_at_most_53_characters():
+    assert is_helm_release_name("dbbat") and is_helm_release_name("a" * 53)
+    assert not is_helm_release_name("a" * 54) and not is_helm_release_name("DBBat")

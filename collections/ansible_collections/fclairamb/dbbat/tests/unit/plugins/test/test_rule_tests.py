@@ -12,7 +12,7 @@ import base64
 import pytest
 
 from ansible_collections.fclairamb.dbbat.plugins.module_utils import rules
-from ansible_collections.fclairamb.dbbat.plugins.test import chart_version, encryption_key, oci_repository
+from ansible_collections.fclairamb.dbbat.plugins.test import chart_version, encryption_key, kubernetes_names, oci_repository
 
 KEY = base64.b64encode(bytes(range(32))).decode()
 
@@ -27,6 +27,12 @@ def test_each_plugin_exposes_its_rule(plugin, name, rule):
     assert list(tests) == [name]
     for value in ("1.0.0", "v1.0.0", KEY, KEY[:-1], "fclairamb/charts", "Fclairamb", "", None, 3):
         assert tests[name](value) is rule(value)
+
+
+def test_the_kubernetes_name_tests_are_the_rules():
+    tests = kubernetes_names.TestModule().tests()
+    assert tests == {"dns1123_label": rules.is_dns1123_label, "dns1123_subdomain": rules.is_dns1123_subdomain,
+                     "helm_release_name": rules.is_helm_release_name}
 
 
 def test_the_rules_through_the_plugins():

@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Florent Clairambault <florent@clairambault.fr>
+# MIT License (see https://opensource.org/licenses/MIT)
+"""What the deploy role needs to know about a release and its Secrets, as pure functions.
+
+- Helm's release records (the Secrets Helm 3 and 4 keep, type ``helm.sh/release.v1``): decoding,
+  the current record, the last deployed one, and whether a run left the release pending;
+- fingerprints of Secrets (a SHA-256 over chosen keys: pods carry it so that they roll when the
+  data changes; it reveals nothing of a random key);
+- Helm's refusals of values (its JSON schema check and the chart's own ``fail`` messages), each
+  traced back to the inventory variable that set the value;
+- why an install or upgrade failed, from Helm's output: server-side apply conflicts (which
+  fields, changed by which manager) and what became of the release (rolled back, uninstalled).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import gzip
+import hashlib
+import json
+import re
+
+PENDING = ("pending-install", "pending-upgrade", "pending-rollback")
+
+
+# --- Helm release records ----------------------------------------------------------------
+
+def decode_release(secret):
+    """The release JSON of one of Helm's record Secrets (``data.release``: base64 of the
+    Secret API, then Helm's own base64 of a gzip of the JSON)."""
+    raw = base64.b64decode(base64.b64decode(secret["data"]["release"]))
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    return json.loads(raw.decode("utf-8"))
+
+
+def summarize_release(release):
+    """The fields the role uses of a decoded release."""
+    chart = (release.get("chart") or {}).get("metadata") or {}
+    info = release.get("info") or {}
+    return {
+        "revision": release.get("version"),
+        "status": info.get("status"),
+        "chart_version": chart.get("version"),
+        "app_version": chart.get("appVersion"),
+        "updated": info.get("last_deployed"),
+        "description": info.get("description"),
+        "release_values": release.get("config") or {},
+    }
+
+
+def release_state(records):
+    """From the decoded records of one release: ``None`` when there is none, else the current
+    record (highest revision) with ``pending`` and ``last_deployed`` (the newest record that
+    reached ``deployed``, superseded since or not; ``None`` when the release never deployed)."""
+    if not records:
+        return None
+    ordered = sorted(records, key=lambda r: r.get("version") or 0)
+    current = summarize_release(ordered[-1])
+    current["pending"] = current["status"] in PENDING
+    deployed = [summarize_release(r) for r in ordered
+                if (r.get("info") or {}).get("status") in ("deployed", "superseded")]
+    last = deployed[-1] if deployed else None
+    current["last_deployed"] = None if last is None else {
+        "revision": last["revision"], "chart_version": last["chart_version"], "app_version": last["app_version"]}
+    return current
+
+
+def helm_needed(release, values, chart_version):
+    """Why an install or upgrade must run (a short reason), or ``None`` when the release already
+    is what is asked: deployed, with the same values and chart version."""
+    if release is None:
+        return "install"
+    if release["status"] != "deployed":
+        return "status %s" % release["status"]
+    if chart_version and release["chart_version"] != chart_version:
+        return "chart %s -> %s" % (release["chart_version"], chart_version)
+    if release["release_values"] != values:
+        return "values"
+    return None
+
+
+# --- Secret fingerprints ----------------------------------------------------------------
+
+def fingerprint(data, keys=None):
+    """SHA-256 over a Secret's ``data`` (base64 values as the API returns them), limited to
+    ``keys`` when given; the same text the role hashes: JSON with sorted keys."""
+    chosen = dict((k, v) for k, v in (data or {}).items() if keys is None or k in keys)
+    return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+# --- values Helm refused ----------------------------------------------------------------
+
+# Helm 3.19 and Helm 4 name a schema failure the same way: "- at '/image/tag': got ..."
+_SCHEMA_AT = re.compile(r"^- at '(/?[^']*)': (.*)$", re.M)
+_ADDITIONAL = re.compile(r"additional propert(?:y|ies) ((?:'[^']+'(?:, )?)+) not allowed")
+# Older wording, kept for Helm 3 releases before the jsonschema library change: "- image.tag: ..."
+_SCHEMA_DOTTED = re.compile(r"^- ([A-Za-z0-9_.\[\]-]+): (.*)$", re.M)
+_FAIL = re.compile(r"execution error at \([^)]*\): (.*)$", re.M)
+
+
+def schema_path(pointer):
+    """A JSON pointer (``/service/proxy/port``) as the dotted path of values (``service.proxy.port``)."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.strip("/").split("/") if p]
+    return ".".join(parts)
+
+
+def flatten(values, prefix=""):
+    """Every leaf path of nested values: ``{"a": {"b": 1}}`` -> ``["a.b"]`` (lists are leaves)."""
+    paths = []
+    for key, value in (values or {}).items():
+        path = "%s.%s" % (prefix, key) if prefix else str(key)
+        if isinstance(value, dict) and value:
+            paths.extend(flatten(value, path))
+        else:
+            paths.append(path)
+    return paths
+
+
+def value_source(path, user_values, sources):
+    """The inventory variable a chart value came from: ``dbbat_values.<path>`` when the user set
+    it (or a value under it) there, else the variable ``sources`` maps the path (or its nearest
+    parent) to, else ``None``."""
+    user_paths = flatten(user_values)
+    if any(p == path or p.startswith(path + ".") or path.startswith(p + ".") for p in user_paths):
+        return "dbbat_values.%s" % path
+    candidate = path
+    while candidate:
+        if candidate in sources:
+            return sources[candidate]
+        candidate = candidate.rpartition(".")[0]
+    return None
+
+
+def explain_refusal(stderr, user_values, sources):
+    """What Helm refused, one entry a problem: ``[{"values": [path], "variables": [name],
+    "message"}]``. A schema complaint names its value; a chart ``fail`` message names the values
+    it mentions (the chart's messages quote their values' paths)."""
+    text = stderr or ""
+    problems = []
+    found = [(schema_path(m.group(1)), m.group(2)) for m in _SCHEMA_AT.finditer(text)]
+    if not found and "don't meet the specifications of the schema" in text:
+        found = [(m.group(1), m.group(2)) for m in _SCHEMA_DOTTED.finditer(text)]
+    for path, message in found:
+        # an unknown key is reported at its parent: name the key itself
+        extra = _ADDITIONAL.search(message)
+        keys = re.findall(r"'([^']+)'", extra.group(1)) if extra else []
+        paths = [".".join(p for p in (path, key) if p) for key in keys] or [path]
+        problems.append(_problem(paths, message, user_values, sources))
+    known = set(flatten(user_values)) | set(sources)
+    for match in _FAIL.finditer(text):
+        message = match.group(1).strip()
+        mentioned = [p for p in known if re.search(r"(?<![\w.])%s(?!\w)" % re.escape(p), message)]
+        # "podDisruptionBudget" is also found inside "podDisruptionBudget.minAvailable": keep the longer
+        mentioned = [p for p in mentioned if not any(q.startswith(p + ".") for q in mentioned)]
+        problems.append(_problem(sorted(mentioned, key=message.find), message, user_values, sources))
+    if not problems and text.strip():
+        problems.append(_problem([], text.strip().splitlines()[-1], user_values, sources))
+    return problems
+
+
+def _problem(paths, message, user_values, sources):
+    variables = []
+    for path in paths:
+        variable = value_source(path, user_values, sources)
+        if variable and variable not in variables:
+            variables.append(variable)
+    return {"values": paths, "variables": variables, "message": message.strip()}
+
+
+# --- why an install or upgrade failed --------------------------------------------------
+
+# Kubernetes' server-side apply conflicts, as Helm 4 relays them: one field on the same line
+#   conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas
+# or several, one a line:  conflicts with "kubectl-edit" using apps/v1:\n- .spec.replicas\n- ...
+_CONFLICT = re.compile(r'conflicts? with "([^"]+)"(?: with subresource "([^"]+)")?(?: using [^:\s]+)?:'
+                       r'(?: (\.[^\s:]+)|((?:\n- \.[^\n]+)+))')
+_OBJECT = re.compile(r"while applying object ([^ ]+) [^,]+, Kind=(\w+)")
+
+
+def explain_helm_failure(output):
+    """What Helm's output says of a failed install or upgrade: ``{"conflicts": [{"manager",
+    "subresource", "fields", "object"}], "outcome": "rolled_back" | "rollback_failed" |
+    "uninstalled" | None, "cause": the last "Error:" line}``."""
+    text = output or ""
+    conflicts = []
+    for match in _CONFLICT.finditer(text):
+        fields = [match.group(3)] if match.group(3) else \
+            [line[2:].strip() for line in match.group(4).strip("\n").split("\n")]
+        before = _OBJECT.findall(text[:match.start()])
+        obj = "%s %s" % (before[-1][1], before[-1][0]) if before else None
+        entry = {"manager": match.group(1), "subresource": match.group(2), "fields": fields, "object": obj}
+        if entry not in conflicts:
+            conflicts.append(entry)
+    if "has been uninstalled" in text:
+        outcome = "uninstalled"
+    elif "error occurred while rolling back" in text:
+        outcome = "rollback_failed"
+    elif "rolled back" in text:
+        outcome = "rolled_back"
+    else:
+        outcome = None
+    errors = re.findall(r"^Error: (.*)$", text, re.M)
+    return {"conflicts": conflicts, "outcome": outcome, "cause": errors[-1].strip() if errors else None}

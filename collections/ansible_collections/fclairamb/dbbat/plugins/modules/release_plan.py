@@ -1,0 +1,526 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Florent Clairambault <florent@clairambault.fr>
+# MIT License (see https://opensource.org/licenses/MIT)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: release_plan
+short_description: Read what a DBBat release needs from the cluster and prove its upgrade with a dry run
+version_added: 1.1.0
+description:
+  - Reads, in one call, what the P(fclairamb.dbbat.deploy#role) role must know before it writes anything
+    to a cluster, and proves the install or upgrade it is about to run. Writes nothing to the cluster.
+  - "Reads: the namespace (does it exist, with which labels and annotations), the Secret of the
+    encryption key and the storage DSN (which keys it has, whether its key is well formed and the one
+    the inventory holds, a fingerprint of its data), fingerprints of other Secrets the pods read,
+    Helm's release records (status, revision, values, chart, last deployed revision), and the
+    release's Deployment and Services."
+  - "Then, when the release would change (not installed, not C(deployed), other values or chart
+    version), runs Helm's own dry run against the cluster (C(helm upgrade --install --dry-run=server)),
+    so that the chart's values schema and its template checks run with the exact values, chart and
+    cluster of the deploy. Values Helm refuses are traced to the inventory variable that set them."
+  - Pod annotations named in O(checksums) are set, in RV(release_values), to fingerprints of the
+    Secrets the pods read, so that the pods roll when those Secrets change.
+  - With O(registry_username) and O(registry_password), logs in to the chart's registry
+    (C(helm registry login --password-stdin)) into a private registry configuration in a new
+    temporary folder, returned as RV(registry_config_dir) for the deploy that follows; the caller
+    removes that folder. Neither the user's helm configuration nor their keychain is touched.
+author:
+  - Florent Clairambault (@fclairamb)
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+options:
+  release_name:
+    description: Name of the Helm release.
+    type: str
+    required: true
+  release_namespace:
+    description: Namespace of the release, its Secret and its records.
+    type: str
+    required: true
+  secret_name:
+    description: Secret holding the encryption key C(DBB_KEY) and the storage DSN C(DBB_DSN).
+    type: str
+    required: true
+  secret_keys:
+    description: Keys of O(secret_name) the chart reads; RV(secret.missing_keys) lists those absent.
+    type: list
+    elements: str
+    default: [DBB_KEY, DBB_DSN]
+  key_sha256:
+    description:
+      - SHA-256 (hex) of the encryption key the inventory holds, to tell whether C(DBB_KEY) in the
+        cluster is the same key (RV(secret.key_matches)) without the key itself crossing over.
+    type: str
+  checksums:
+    description:
+      - Pod annotations to set, in the returned RV(release_values), to a fingerprint of a Secret (SHA-256
+        over its data, or over O(checksums[].keys) of it).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      annotation:
+        description: Name of the pod annotation (chart value C(podAnnotations)).
+        type: str
+        required: true
+      secret:
+        description: Name of the Secret, in O(release_namespace).
+        type: str
+        required: true
+      keys:
+        description: Keys of the Secret the fingerprint covers; all when omitted.
+        type: list
+        elements: str
+      sha256:
+        description:
+          - The fingerprint to use instead of reading the Secret (the data the deploy is about to write).
+        type: str
+  values:
+    description: The chart values of the release, without the annotations of O(checksums).
+    type: dict
+    default: {}
+  user_values:
+    description: The part of O(values) the inventory gave as is (C(dbbat_values)), to name it in errors.
+    type: dict
+    default: {}
+  value_sources:
+    description: Chart value path to the inventory variable that sets it, to name it in errors.
+    type: dict
+    default: {}
+  chart_ref:
+    description: Chart reference, C(oci://HOST/PATH/NAME) or a local chart folder.
+    type: str
+    required: true
+  chart_version:
+    description: Exact chart version (ignored by Helm for a local folder).
+    type: str
+  registry_username:
+    description:
+      - User name for the chart's OCI registry; with O(registry_password), the dry run logs in first.
+      - Without them, helm uses the existing login of the user running the module, or none.
+    type: str
+  registry_password:
+    description: Password or token of O(registry_username); given to helm on standard input only.
+    type: str
+  registry_ca_file:
+    description: PEM file of the certificate authorities that verify the registry's TLS certificate.
+    type: path
+  registry_plain_http:
+    description: Reach the registry over plain HTTP (a local test registry).
+    type: bool
+    default: false
+  binary_path:
+    description: Path of the helm binary (by default the first C(helm) in E(PATH)).
+    type: path
+  render:
+    description:
+      - V(auto) runs the dry run when the release would change, V(always) runs it anyway,
+        V(never) reads only.
+    type: str
+    choices: [auto, always, never]
+    default: auto
+notes:
+  - Supports check mode; it never writes to the cluster, so it does the same in both modes.
+  - The dry run needs C(get) and C(list) on Secrets in the namespace (Helm's records), like Helm itself.
+  - A namespace the credentials may not read (HTTP 403) is reported as not readable, not as missing.
+requirements:
+  - helm >= 3.13 (Helm 3 or Helm 4) for the dry run (C(--dry-run=server)), >= 3.18 to log in over plain HTTP
+  - kubernetes (Python) >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: What the cluster holds, and whether the upgrade would pass
+  fclairamb.dbbat.release_plan:
+    release_name: dbbat
+    release_namespace: dbbat
+    secret_name: dbbat-secrets
+    key_sha256: "{{ dbbat_encryption_key | hash('sha256') }}"
+    chart_ref: oci://ghcr.io/fclairamb/charts/dbbat
+    chart_version: 1.0.0
+    values:
+      secrets:
+        existingSecret: dbbat-secrets
+    checksums:
+      - annotation: dbbat.fclairamb.github.io/secret-sha256
+        secret: dbbat-secrets
+        keys: [DBB_KEY, DBB_DSN]
+  register: plan
+
+- name: Refuse a release left pending by an interrupted run
+  ansible.builtin.assert:
+    that: not (plan.release.pending | default(false))
+"""
+
+RETURN = r"""
+namespace:
+  description: The namespace as read.
+  returned: always
+  type: dict
+  contains:
+    exists:
+      description: It exists (false also when it could not be read).
+      type: bool
+    readable:
+      description: The credentials may read it (false on HTTP 403).
+      type: bool
+    labels:
+      description: Its labels.
+      type: dict
+    annotations:
+      description: Its annotations.
+      type: dict
+secret:
+  description: The Secret O(secret_name), reduced to checks (no value is returned).
+  returned: always
+  type: dict
+  contains:
+    exists:
+      description: It exists.
+      type: bool
+    missing_keys:
+      description: Keys of O(secret_keys) it lacks.
+      type: list
+      elements: str
+    key_valid:
+      description: C(DBB_KEY) is standard base64 of exactly 32 bytes.
+      type: bool
+    key_matches:
+      description: C(DBB_KEY) is the key of O(key_sha256) (null when either is absent).
+      type: bool
+    fingerprint:
+      description: SHA-256 over its O(secret_keys).
+      type: str
+release_values:
+  description: O(values) with the annotations of O(checksums) set, for kubernetes.core.helm's O(kubernetes.core.helm#module:release_values).
+  returned: always
+  type: dict
+release:
+  description: The release's current record, or null when it is not installed.
+  returned: always
+  type: dict
+  contains:
+    revision:
+      description: Revision number.
+      type: int
+    status:
+      description: Helm's status (deployed, failed, pending-upgrade...).
+      type: str
+    pending:
+      description: A run was interrupted; Helm refuses to act on the release.
+      type: bool
+    chart_version:
+      description: Chart version of the record.
+      type: str
+    app_version:
+      description: Application version of the record.
+      type: str
+    updated:
+      description: When it was written.
+      type: str
+    release_values:
+      description: Its values (user-supplied).
+      type: dict
+    last_deployed:
+      description: Revision, chart and app versions of the newest record that was deployed (null if none).
+      type: dict
+change:
+  description: Why an install or upgrade must run (V(install), V(values), V(chart 1.0.0 -> 1.1.0), a status), or null.
+  returned: always
+  type: str
+render:
+  description: The dry run.
+  returned: always
+  type: dict
+  contains:
+    done:
+      description: It ran.
+      type: bool
+    ok:
+      description: Helm accepted the values and rendered the chart.
+      type: bool
+    problems:
+      description: What Helm refused, each with the chart values and the inventory variables concerned.
+      type: list
+      elements: dict
+    error:
+      description: Helm's error when it failed for another reason (registry, cluster).
+      type: str
+    services:
+      description: The Services the chart renders (name, type, ports).
+      type: list
+      elements: dict
+services:
+  description: The release's Services in the cluster (name, type, ports, load-balancer address).
+  returned: always
+  type: list
+  elements: dict
+deployment:
+  description: The release's Deployment in the cluster (name, replicas, ready replicas), or null.
+  returned: always
+  type: dict
+registry_config_dir:
+  description: Temporary folder of the registry login (null without credentials); the caller removes it.
+  returned: always
+  type: str
+helm_version:
+  description: Version of the helm binary used for the dry run (null when none ran).
+  returned: always
+  type: str
+"""
+
+import base64
+import copy
+import json
+import os
+import shutil
+import tempfile
+
+from ansible_collections.fclairamb.dbbat.plugins.module_utils import helm_cli
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import (
+    decode_release, explain_refusal, fingerprint, helm_needed, release_state)
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import is_encryption_key
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    # _create_auth_spec resolves the connection (options, then K8S_AUTH_*) for kubernetes.core's
+    # own client; helm's environment is built from its result so that both reach the same cluster.
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import _create_auth_spec, get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+    HAS_KUBERNETES_CORE = True
+except ImportError:  # pragma: no cover - kubernetes.core is a dependency of the collection
+    HAS_KUBERNETES_CORE = False
+
+try:
+    from kubernetes.client import AppsV1Api, CoreV1Api
+    from kubernetes.client.exceptions import ApiException
+except ImportError:  # pragma: no cover - reported by AnsibleK8SModule
+    pass
+
+INSTANCE_LABEL = "app.kubernetes.io/instance"
+
+
+def argument_spec():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        release_name=dict(type="str", required=True),
+        release_namespace=dict(type="str", required=True),
+        secret_name=dict(type="str", required=True),
+        secret_keys=dict(type="list", elements="str", default=["DBB_KEY", "DBB_DSN"], no_log=False),
+        key_sha256=dict(type="str", no_log=False),
+        checksums=dict(type="list", elements="dict", default=[], options=dict(
+            annotation=dict(type="str", required=True),
+            secret=dict(type="str", required=True, no_log=False),
+            keys=dict(type="list", elements="str", no_log=False),
+            sha256=dict(type="str", no_log=False),
+        )),
+        values=dict(type="dict", default={}),
+        user_values=dict(type="dict", default={}),
+        value_sources=dict(type="dict", default={}),
+        chart_ref=dict(type="str", required=True),
+        chart_version=dict(type="str"),
+        render=dict(type="str", choices=["auto", "always", "never"], default="auto"),
+        # The chart registry's; named registry_* as kubernetes.core's options (in AUTH_ARG_SPEC
+        # above) already have username, password, cert_file... for the cluster.
+        registry_username=dict(type="str"),
+        registry_password=dict(type="str", no_log=True),
+        registry_ca_file=dict(type="path"),
+        registry_plain_http=dict(type="bool", default=False),
+        binary_path=dict(type="path"),
+    )
+    return spec
+
+
+class Cluster(object):
+    """The reads, through the kubernetes client that kubernetes.core configures from the same
+    options as its own modules (kubeconfig, context, K8S_AUTH_* ...)."""
+
+    def __init__(self, module):
+        api_client = get_api_client(module=module).client.client
+        self.core = CoreV1Api(api_client)
+        self.apps = AppsV1Api(api_client)
+
+    @staticmethod
+    def _absent(exc):
+        return isinstance(exc, ApiException) and exc.status == 404
+
+    def namespace(self, name):
+        try:
+            ns = self.core.read_namespace(name)
+        except ApiException as exc:
+            if exc.status in (401, 403):
+                if exc.status == 401:
+                    raise
+                return {"exists": False, "readable": False, "labels": {}, "annotations": {}}
+            if exc.status == 404:
+                return {"exists": False, "readable": True, "labels": {}, "annotations": {}}
+            raise
+        return {"exists": True, "readable": True, "labels": ns.metadata.labels or {},
+                "annotations": ns.metadata.annotations or {}}
+
+    def secret_data(self, name, namespace):
+        """The Secret's data as the API gives it (base64 values), or None when there is none."""
+        try:
+            secret = self.core.read_namespaced_secret(name, namespace)
+        except ApiException as exc:
+            if self._absent(exc):
+                return None
+            raise
+        return secret.data or {}
+
+    def release_records(self, name, namespace):
+        secrets = self.core.list_namespaced_secret(namespace, label_selector="owner=helm,name=%s" % name)
+        return [decode_release({"data": s.data}) for s in secrets.items if s.data and "release" in s.data]
+
+    def services(self, release, namespace):
+        out = []
+        for svc in self.core.list_namespaced_service(namespace, label_selector="%s=%s" % (INSTANCE_LABEL, release)).items:
+            ingress = (svc.status.load_balancer.ingress or []) if svc.status and svc.status.load_balancer else []
+            out.append({"name": svc.metadata.name, "type": svc.spec.type,
+                        "ports": [{"name": p.name, "port": p.port, "node_port": p.node_port} for p in svc.spec.ports or []],
+                        "address": (ingress[0].hostname or ingress[0].ip) if ingress else None})
+        return out
+
+    def deployment(self, release, namespace):
+        items = self.apps.list_namespaced_deployment(namespace, label_selector="%s=%s" % (INSTANCE_LABEL, release)).items
+        if not items:
+            return None
+        dep = items[0]
+        return {"name": dep.metadata.name, "replicas": dep.spec.replicas,
+                "ready": (dep.status.ready_replicas or 0) if dep.status else 0}
+
+
+def secret_checks(data, keys, key_sha256):
+    """The Secret reduced to checks: nothing of its content leaves this function but a fingerprint."""
+    if data is None:
+        return {"exists": False, "missing_keys": list(keys), "key_valid": False, "key_matches": None,
+                "fingerprint": None}
+    key = base64.b64decode(data["DBB_KEY"]).decode("utf-8", "replace").strip() if "DBB_KEY" in data else None
+    import hashlib
+    return {
+        "exists": True,
+        "missing_keys": [k for k in keys if k not in data],
+        "key_valid": key is not None and is_encryption_key(key),
+        "key_matches": None if key is None or not key_sha256 else
+        hashlib.sha256(key.encode("utf-8")).hexdigest() == key_sha256,
+        "fingerprint": fingerprint(data, keys),
+    }
+
+
+def with_checksums(values, checksums, read_secret):
+    """``values`` with each checksum annotation set; ``read_secret(name)`` gives a Secret's data."""
+    out = copy.deepcopy(values)
+    annotations = out.setdefault("podAnnotations", {})
+    for item in checksums:
+        sha = item.get("sha256")
+        if not sha:
+            data = read_secret(item["secret"])
+            sha = fingerprint(data, item.get("keys")) if data is not None else "absent"
+        annotations[item["annotation"]] = sha
+    return out
+
+
+def rendered_services(manifest):
+    """Name, type and ports of the Services of a rendered manifest (Helm's dry-run output)."""
+    import yaml
+
+    services = []
+    for doc in yaml.safe_load_all(manifest or ""):
+        if isinstance(doc, dict) and doc.get("kind") == "Service":
+            spec = doc.get("spec") or {}
+            services.append({"name": doc["metadata"]["name"], "type": spec.get("type", "ClusterIP"),
+                             "ports": [{"name": p.get("name"), "port": p.get("port"), "node_port": p.get("nodePort")}
+                                       for p in spec.get("ports") or []],
+                             "address": None})
+    return services
+
+
+def registry_tls(params):
+    """The registry connection options, as helm_cli's registry flags name them."""
+    oci = params["chart_ref"].startswith("oci://")
+    return {"plain_http": params["registry_plain_http"] and oci, "ca_file": params["registry_ca_file"] if oci else None}
+
+
+def dry_run(module, helm, values, registry_config):
+    """Helm's server-side dry run of the install or upgrade; returns the ``render`` result."""
+    p = module.params
+    argv = helm_cli.upgrade_argv(
+        helm.binary, helm.version, p["release_name"], p["chart_ref"], p["release_namespace"],
+        chart_version=p["chart_version"] if p["chart_ref"].startswith("oci://") else None, dry_run=True,
+        registry_config=registry_config, **registry_tls(p))
+    # Values go on stdin (-f -): nothing of them in argv or on disk.
+    rc, out, err = helm.run(argv, data=json.dumps(values), env=helm_cli.kube_env(_create_auth_spec(module)))
+    if rc == 0:
+        manifest = out.split("\nMANIFEST:\n", 1)[-1].split("\nNOTES:\n", 1)[0]
+        return {"done": True, "ok": True, "problems": [], "error": None, "services": rendered_services(manifest)}
+    if "values don't meet the specifications" in err or "execution error at" in err:
+        return {"done": True, "ok": False, "error": None, "services": [],
+                "problems": explain_refusal(err, p["user_values"], p["value_sources"])}
+    return {"done": True, "ok": False, "problems": [], "services": [],
+            "error": helm_cli.last_error_line(err or out)}
+
+
+def main():
+    module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
+    p = module.params
+    ns, name = p["release_namespace"], p["release_name"]
+    result = {"changed": False, "registry_config_dir": None, "helm_version": None}
+    try:
+        cluster = Cluster(module)
+        result["namespace"] = cluster.namespace(ns)
+        data = cluster.secret_data(p["secret_name"], ns)
+        result["secret"] = secret_checks(data, p["secret_keys"], p["key_sha256"])
+
+        def read_secret(secret):
+            return data if secret == p["secret_name"] else cluster.secret_data(secret, ns)
+        values = with_checksums(p["values"], p["checksums"], read_secret)
+        result["release_values"] = values
+        release = release_state(cluster.release_records(name, ns))
+        result["release"] = release
+        result["change"] = helm_needed(release, values, p["chart_version"] if p["chart_ref"].startswith("oci://")
+                                       else None)
+        result["services"] = cluster.services(name, ns)
+        result["deployment"] = cluster.deployment(name, ns)
+    except (CoreException, ApiException) as exc:
+        reason = getattr(exc, "reason", None) or str(exc)
+        status = getattr(exc, "status", None)
+        module.fail_json(msg="cannot read namespace %s from the Kubernetes API%s: %s"
+                         % (ns, " (HTTP %s)" % status if status else "", reason), status=status)
+    except Exception as exc:  # connection refused, DNS, TLS: urllib3 errors
+        module.fail_json(msg="cannot reach the Kubernetes API: %s" % exc)
+
+    result["render"] = {"done": False, "ok": None, "problems": [], "error": None, "services": []}
+    if p["render"] == "always" or (p["render"] == "auto" and result["change"]):
+        registry_dir = None
+        try:
+            # AnsibleK8SModule proxies only part of AnsibleModule: helm runs through the one it wraps.
+            helm = helm_cli.HelmCli(module._module, p["binary_path"])
+            result["helm_version"] = helm_cli.format_version(helm.version)
+            registry_config = None
+            if p["registry_username"] and p["registry_password"] and p["chart_ref"].startswith("oci://"):
+                registry_dir = tempfile.mkdtemp(prefix="dbbat-helm-")
+                registry_config = os.path.join(registry_dir, "config.json")
+                host = helm_cli.parse_registry(p["chart_ref"])[0]
+                with open(registry_config, "w") as config:
+                    config.write(helm_cli.private_registry_config(host))
+                os.chmod(registry_config, 0o600)
+                helm.check(helm_cli.login_argv(helm.binary, helm.version, host, p["registry_username"],
+                                               registry_config=registry_config, **registry_tls(p)),
+                           "helm registry login to %s" % host, data=p["registry_password"])
+                result["registry_config_dir"] = registry_dir
+            result["render"] = dry_run(module, helm, values, registry_config)
+        except helm_cli.HelmError as exc:
+            if registry_dir:
+                shutil.rmtree(registry_dir, ignore_errors=True)
+            result["registry_config_dir"] = None
+            result["render"] = {"done": True, "ok": False, "problems": [], "services": [], "error": exc.message}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

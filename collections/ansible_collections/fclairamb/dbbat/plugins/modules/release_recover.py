@@ -1,0 +1,145 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Florent Clairambault <florent@clairambault.fr>
+# MIT License (see https://opensource.org/licenses/MIT)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: release_recover
+short_description: Recover a Helm release that an interrupted run left pending
+version_added: 1.1.0
+description:
+  - A Helm run that is interrupted (a killed job, a lost connection) leaves its release
+    C(pending-install), C(pending-upgrade) or C(pending-rollback), and Helm then refuses every
+    operation on it ("another operation (install/upgrade/rollback) is in progress").
+  - This module rolls such a release back to its last deployed revision (C(helm rollback --wait)),
+    or uninstalls it when it never deployed (C(helm uninstall --wait); Secrets that are not part
+    of the release, such as the one of the deploy role, stay). A release that is not pending is
+    left alone (C(changed=false)).
+  - Run it only when no other operation on the release is running; the deploy role runs it when
+    asked with C(dbbat_recover_pending_release).
+author:
+  - Florent Clairambault (@fclairamb)
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+options:
+  release_name:
+    description: Name of the Helm release.
+    type: str
+    required: true
+  release_namespace:
+    description: Namespace of the release.
+    type: str
+    required: true
+  timeout:
+    description: Seconds Helm waits for the rollback or the removal.
+    type: int
+    default: 300
+  binary_path:
+    description: Path of the helm binary (by default the first C(helm) in E(PATH)).
+    type: path
+notes:
+  - Supports check mode, which reports what it would do.
+requirements:
+  - helm >= 3.8 (Helm 3 or Helm 4)
+  - kubernetes (Python) >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: Recover a release left pending
+  fclairamb.dbbat.release_recover:
+    release_name: dbbat
+    release_namespace: dbbat
+"""
+
+RETURN = r"""
+action:
+  description: V(rollback), V(uninstall) or V(none).
+  returned: always
+  type: str
+status:
+  description: The release's status before recovery (null when it is not installed).
+  returned: always
+  type: str
+revision:
+  description: The revision rolled back to (null unless RV(action) is V(rollback)).
+  returned: always
+  type: int
+command:
+  description: The helm command run (or, in check mode, that would run).
+  returned: always
+  type: str
+"""
+
+import copy
+
+from ansible_collections.fclairamb.dbbat.plugins.module_utils import helm_cli
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import decode_release, release_state
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    # _create_auth_spec resolves the connection (options, then K8S_AUTH_*) for kubernetes.core's
+    # own client; helm's environment is built from its result so that both reach the same cluster.
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import _create_auth_spec, get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+except ImportError:  # pragma: no cover - kubernetes.core is a dependency of the collection
+    pass
+
+try:
+    from kubernetes.client import CoreV1Api
+except ImportError:  # pragma: no cover - reported by AnsibleK8SModule
+    pass
+
+
+def recovery(release):
+    """(action, revision) for a release state (see release_state.release_state)."""
+    if release is None or not release["pending"]:
+        return "none", None
+    if release["last_deployed"]:
+        return "rollback", release["last_deployed"]["revision"]
+    return "uninstall", None
+
+
+def main():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(release_name=dict(type="str", required=True), release_namespace=dict(type="str", required=True),
+                timeout=dict(type="int", default=300), binary_path=dict(type="path"))
+    module = AnsibleK8SModule(argument_spec=spec, supports_check_mode=True)
+    p = module.params
+    name, ns = p["release_name"], p["release_namespace"]
+    try:
+        core = CoreV1Api(get_api_client(module=module).client.client)
+        secrets = core.list_namespaced_secret(ns, label_selector="owner=helm,name=%s" % name).items
+    except Exception as exc:
+        module.fail_json(msg="cannot read the records of release %s/%s: %s" % (ns, name, exc))
+    release = release_state([decode_release({"data": s.data}) for s in secrets if s.data and "release" in s.data])
+    action, revision = recovery(release)
+    result = {"changed": action != "none", "action": action, "revision": revision,
+              "status": release["status"] if release else None, "command": None}
+    if action == "none":
+        module.exit_json(**result)
+    try:
+        # AnsibleK8SModule proxies only part of AnsibleModule: helm runs through the one it wraps.
+        helm = helm_cli.HelmCli(module._module, p["binary_path"])
+        timeout = "%ds" % p["timeout"]
+        if action == "rollback":
+            argv = [helm.binary, "rollback", name, str(revision), "--namespace", ns, "--wait", "--timeout", timeout]
+        else:
+            argv = [helm.binary, "uninstall", name, "--namespace", ns, "--wait", "--timeout", timeout]
+        result["command"] = " ".join(argv)
+        if not module.check_mode:
+            rc, out, err = helm.run(argv, env=helm_cli.kube_env(_create_auth_spec(module)))
+            if rc != 0:
+                module.fail_json(msg="%s of release %s/%s (%s) failed: %s"
+                                 % (action, ns, name, result["status"], helm_cli.last_error_line(err or out)),
+                                 **result)
+    except helm_cli.HelmError as exc:
+        module.fail_json(msg=exc.message, **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

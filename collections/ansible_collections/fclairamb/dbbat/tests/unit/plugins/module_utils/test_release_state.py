@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Florent Clairambault <florent@clairambault.fr>
+# MIT License (see https://opensource.org/licenses/MIT)
+"""Pure logic of the release plan: Helm's records, fingerprints, refusals traced to variables."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import gzip
+import json
+
+from ansible_collections.fclairamb.dbbat.plugins.module_utils import release_state as rs
+
+SOURCES = {"replicaCount": "dbbat_replicas", "podDisruptionBudget.minAvailable": "dbbat_pdb_min_available",
+           "podDisruptionBudget.enabled": "dbbat_pdb_enabled", "service.proxy.type": "dbbat_proxy_service_type"}
+
+
+def record(version, status, values=None, chart="1.0.0", app="0.25.2", compress=True):
+    release = {"version": version, "info": {"status": status, "last_deployed": "2026-11-30T00:00:00Z"},
+               "chart": {"metadata": {"version": chart, "appVersion": app}}, "config": values or {}}
+    raw = json.dumps(release).encode()
+    if compress:
+        raw = gzip.compress(raw)
+    return {"data": {"release": base64.b64encode(base64.b64encode(raw)).decode()}}
+
+
+def test_decode_release_gzip_and_plain():
+    assert rs.decode_release(record(3, "deployed"))["version"] == 3
+    assert rs.decode_release(record(4, "failed", compress=False))["info"]["status"] == "failed"
+
+
+def test_release_state_current_pending_and_last_deployed():
+    assert rs.release_state([]) is None
+    raw = (record(1, "superseded", chart="0.9.0"), record(2, "deployed"),
+           record(3, "pending-upgrade", {"replicaCount": 2}))
+    records = [rs.decode_release(r) for r in raw]
+    state = rs.release_state(list(reversed(records)))
+    assert (state["revision"], state["status"], state["pending"]) == (3, "pending-upgrade", True)
+    assert state["release_values"] == {"replicaCount": 2}
+    assert state["last_deployed"] == {"revision": 2, "chart_version": "1.0.0", "app_version": "0.25.2"}
+    never = rs.release_state([rs.decode_release(record(1, "pending-install"))])
+    assert never["pending"] and never["last_deployed"] is None
+
+
+def test_helm_needed():
+    deployed = {"status": "deployed", "chart_version": "1.0.0", "release_values": {"a": 1}}
+    assert rs.helm_needed(None, {}, "1.0.0") == "install"
+    assert rs.helm_needed(deployed, {"a": 1}, "1.0.0") is None
+    assert rs.helm_needed(deployed, {"a": 2}, "1.0.0") == "values"
+    assert rs.helm_needed(deployed, {"a": 1}, "1.1.0") == "chart 1.0.0 -> 1.1.0"
+    assert rs.helm_needed(deployed, {"a": 1}, None) is None, "a local chart folder has no version to compare"
+    assert rs.helm_needed(dict(deployed, status="failed"), {"a": 1}, "1.0.0") == "status failed"
+
+
+def test_fingerprint_is_the_roles_text():
+    data = {"DBB_KEY": "a2V5", "DBB_DSN": "ZHNu", "EXTRA": "eA=="}
+    # the role hashes `data | to_json(sort_keys=true)`: json.dumps with sorted keys
+    import hashlib
+    expected = hashlib.sha256(json.dumps({"DBB_DSN": "ZHNu", "DBB_KEY": "a2V5"}, sort_keys=True).encode()).hexdigest()
+    assert rs.fingerprint(data, ["DBB_KEY", "DBB_DSN"]) == expected
+    assert rs.fingerprint(data) != expected
+
+
+def test_schema_refusals_name_the_value_and_the_variable():
+    stderr = ("Error: values don't meet the specifications of the schema(s) in the following chart(s):\n"
+              "dbbat:\n- at '/replicaCount': got string, want integer\n"
+              "- at '/service/proxy': additional properties 'tipe' not allowed\n")
+    problems = rs.explain_refusal(stderr, {"service": {"proxy": {"tipe": "LB"}}}, SOURCES)
+    assert problems == [
+        {"values": ["replicaCount"], "variables": ["dbbat_replicas"], "message": "got string, want integer"},
+        {"values": ["service.proxy.tipe"], "variables": ["dbbat_values.service.proxy.tipe"],
+         "message": "additional properties 'tipe' not allowed"},
+    ]
+
+
+def test_chart_fail_messages_name_every_value_they_mention():
+    stderr = ("Error: execution error at (dbbat/templates/_validation.tpl:12:4): podDisruptionBudget.minAvailable (1) "
+              "with replicaCount 1 allows no voluntary disruption: node drains would hang.")
+    (problem,) = rs.explain_refusal(stderr, {}, SOURCES)
+    assert problem["values"] == ["podDisruptionBudget.minAvailable", "replicaCount"]
+    assert problem["variables"] == ["dbbat_pdb_min_available", "dbbat_replicas"]
+    assert problem["message"].startswith("podDisruptionBudget.minAvailable (1)")
+
+
+def test_values_from_dbbat_values_are_named_there():
+    assert rs.value_source("replicaCount", {"replicaCount": 3}, SOURCES) == "dbbat_values.replicaCount"
+    assert rs.value_source("image.digest", {}, SOURCES) is None
+    assert rs.value_source("podDisruptionBudget.minAvailable.x", {}, SOURCES) == "dbbat_pdb_min_available"
+
+
+def test_other_failures_keep_helms_last_line():
+    (problem,) = rs.explain_refusal("Error: something else\n", {}, SOURCES)
+    assert problem == {"values": [], "variables": [], "message": "Error: something else"}
+
+
+def test_helm_failure_names_conflicts_in_both_forms_and_the_outcome():
+    single = ('Error: UPGRADE FAILED: an error occurred while rolling back the release. original upgrade error: conflict'
+              ' occurred while applying object ns/dbbat apps/v1, Kind=Deployment: Apply failed with 1 conflict: conflict'
+              ' with "kubectl" with subresource "scale" using apps/v1: .spec.replicas')
+    found = rs.explain_helm_failure(single)
+    assert found["conflicts"] == [{"manager": "kubectl", "subresource": "scale", "fields": [".spec.replicas"],
+                                   "object": "Deployment ns/dbbat"}]
+    assert found["outcome"] == "rollback_failed"
+    several = ('Error: UPGRADE FAILED: conflict occurred while applying object ns/dbbat apps/v1, Kind=Deployment: Apply'
+               ' failed with 2 conflicts: conflicts with "kubectl-edit" using apps/v1:\n- .spec.replicas\n'
+               '- .spec.template.spec.containers[name="dbbat"].image')
+    assert rs.explain_helm_failure(several)["conflicts"][0]["fields"] == [
+        ".spec.replicas", '.spec.template.spec.containers[name="dbbat"].image']
+
+
+def test_helm_failure_outcomes_and_cause():
+    assert rs.explain_helm_failure("Error: UPGRADE FAILED: release dbbat failed, and has been rolled back due to"
+                                   " atomic being set: context deadline exceeded")["outcome"] == "rolled_back"
+    uninstalled = rs.explain_helm_failure("Error: release dbbat failed, and has been uninstalled due to"
+                                          " rollback-on-failure being set: timed out")
+    assert uninstalled["outcome"] == "uninstalled" and uninstalled["cause"].startswith("release dbbat failed")
+    assert rs.explain_helm_failure("nothing useful") == {"conflicts": [], "outcome": None, "cause": None}
+
+
+def test_an_unknown_key_is_named_itself():
+    stderr = ("Error: values don't meet the specifications of the schema(s) in the following chart(s):\ndbbat:\n"
+              "- at '': additional properties 'serivce' not allowed\n")
+    assert rs.explain_refusal(stderr, {"serivce": {"a": 1}}, SOURCES)[0]["values"] == ["serivce"]

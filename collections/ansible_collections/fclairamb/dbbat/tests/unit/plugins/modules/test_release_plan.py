@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Florent Clairambault <florent@clairambault.fr>
+# MIT License (see https://opensource.org/licenses/MIT)
+"""The pure parts of release_plan and release_recover (the cluster parts run end to end in
+tests/deploy, on the local cluster)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import hashlib
+
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import fingerprint
+from ansible_collections.fclairamb.dbbat.plugins.modules import release_plan, release_recover
+
+KEY = base64.b64encode(bytes(range(32))).decode()
+
+
+def b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_secret_checks_reveal_nothing_but_checks_and_a_fingerprint():
+    data = {"DBB_KEY": b64(KEY + "\n"), "DBB_DSN": b64("postgres://u:p@db/dbbat")}
+    checks = release_plan.secret_checks(data, ["DBB_KEY", "DBB_DSN"], hashlib.sha256(KEY.encode()).hexdigest())
+    assert checks == {"exists": True, "missing_keys": [], "key_valid": True, "key_matches": True,
+                      "fingerprint": fingerprint(data, ["DBB_KEY", "DBB_DSN"])}
+    other = release_plan.secret_checks(data, ["DBB_KEY", "DBB_DSN"], hashlib.sha256(b"other").hexdigest())
+    assert other["key_matches"] is False
+    assert KEY not in repr(checks) and b64(KEY) not in repr(checks)
+
+
+def test_secret_checks_of_missing_and_incomplete_secrets():
+    assert release_plan.secret_checks(None, ["DBB_KEY", "DBB_DSN"], None) == {
+        "exists": False, "missing_keys": ["DBB_KEY", "DBB_DSN"], "key_valid": False, "key_matches": None,
+        "fingerprint": None}
+    partial = release_plan.secret_checks({"DBB_DSN": b64("x")}, ["DBB_KEY", "DBB_DSN"], "abc")
+    assert partial["missing_keys"] == ["DBB_KEY"] and partial["key_valid"] is False and partial["key_matches"] is None
+    bad = release_plan.secret_checks({"DBB_KEY": b64("short"), "DBB_DSN": b64("x")}, ["DBB_KEY", "DBB_DSN"], None)
+    assert bad["key_valid"] is False
+
+
+def test_checksum_annotations_use_the_given_sha_or_the_secret_read():
+    values = {"replicaCount": 1, "podAnnotations": {"team": "db"}}
+    read = {"tls": {"tls.crt": "Y2VydA=="}}
+    out = release_plan.with_checksums(values, [
+        {"annotation": "a/secret", "secret": "s", "keys": None, "sha256": "given"},
+        {"annotation": "a/tls", "secret": "tls", "keys": None, "sha256": None},
+        {"annotation": "a/missing", "secret": "nope", "keys": None, "sha256": None},
+    ], read.get)
+    assert out["podAnnotations"] == {"team": "db", "a/secret": "given", "a/tls": fingerprint(read["tls"]),
+                                     "a/missing": "absent"}
+    assert values == {"replicaCount": 1, "podAnnotations": {"team": "db"}}, "the input is left alone"
+
+
+def test_rendered_services_come_from_the_dry_run_manifest():
+    manifest = """---
+apiVersion: v1
+kind: Service
+metadata: {name: dbbat-pg}
+spec: {type: NodePort, ports: [{name: postgres, port: 5432, nodePort: 30432}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dbbat}
+"""
+    assert release_plan.rendered_services(manifest) == [
+        {"name": "dbbat-pg", "type": "NodePort", "ports": [{"name": "postgres", "port": 5432, "node_port": 30432}],
+         "address": None}]
+
+
+def test_recovery_rolls_back_to_the_last_deployed_revision_or_uninstalls():
+    pending = {"pending": True, "last_deployed": {"revision": 4}}
+    assert release_recover.recovery(pending) == ("rollback", 4)
+    assert release_recover.recovery(dict(pending, last_deployed=None)) == ("uninstall", None)
+    assert release_recover.recovery({"pending": False, "last_deployed": {"revision": 4}}) == ("none", None)
+    assert release_recover.recovery(None) == ("none", None)

@@ -1,0 +1,237 @@
+"""The role's guards on the local cluster's real control plane: nothing is written until the run is
+proven (counted in the API server's audit log), a namespaced ServiceAccount under real RBAC can
+deploy, releases left pending by an interrupted run are refused and then recovered on purpose,
+Helm 4's server-side apply conflicts are named, and a failing upgrade is rolled back while the
+previous ReplicaSet keeps serving (pods that never become Ready: a kwok stage)."""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from testkit.env import isolated_env
+from testkit.paths import COLLECTION_DIR, VENV_BIN
+
+from .conftest import PLAYBOOK, SECRET, Deployer, helm_releases
+
+pytestmark = pytest.mark.slow
+
+NEVER_READY = {"podAnnotations": {"kwok.dbbat.test/ready": "false"}}
+RBAC_EXAMPLE = COLLECTION_DIR / "roles" / "deploy" / "files" / "rbac" / "namespaced-deployer.yml"
+
+
+def _deployment(cluster, namespace):
+    return cluster.get("apps/v1", "Deployment", "dbbat", namespace)
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    ({"dbbat_values": {"replicaCount": "three"}},
+     "replicaCount (from dbbat_values.replicaCount): got string, want integer"),
+    ({"dbbat_values": {"serivce": {"proxy": {"type": "LoadBalancer"}}}},
+     "serivce (from dbbat_values.serivce): additional properties 'serivce' not allowed"),
+    ({"dbbat_pdb_enabled": True},
+     "(from dbbat_pdb_min_available, dbbat_replicas)"),
+    ({"dbbat_replicas": -1}, "replicaCount (from dbbat_replicas): minimum: got -1, want 0"),
+], ids=["schema-type", "schema-unknown-key", "chart-check", "role-variable"])
+def test_values_the_chart_refuses_stop_the_run_before_any_write(cluster, deployer, overrides, expected):
+    mark = cluster.audit_mark()
+    run = deployer.run(**overrides)
+    assert run.rc != 0
+    assert "The chart refuses these values (helm's dry run, nothing was written)" in run.out, run.tail()
+    assert expected in " ".join(run.out.split()), run.tail()
+    assert cluster.writes(mark) == [], "a failed preflight must leave the cluster as it found it"
+    assert cluster.get("v1", "Namespace", deployer.namespace) is None
+
+
+def test_no_op_run_sends_no_write_and_a_bad_upgrade_none_either(cluster, deployer):
+    assert deployer.run().rc == 0
+    mark = cluster.audit_mark()
+    run = deployer.run()
+    assert run.rc == 0 and run.recap["changed"] == 0, run.changed_tasks()
+    assert cluster.writes(mark) == [], "an unchanged run must not write (a PATCH that changes nothing counts)"
+    assert "is unchanged in namespace" in run.out
+
+    run = deployer.run(dbbat_values={"replicaCount": -1})
+    assert run.rc != 0 and "replicaCount (from dbbat_values.replicaCount)" in " ".join(run.out.split()), run.tail()
+    assert cluster.writes(mark) == []
+    assert [r["version"] for r in helm_releases(cluster, deployer.namespace)] == [1]
+
+
+def _namespaced_deployer_token(cluster, namespace):
+    """The collection's example RBAC, applied by an admin for this namespace; the token of its
+    ServiceAccount."""
+    for doc in yaml.safe_load(RBAC_EXAMPLE.read_text())["items"]:
+        if doc["metadata"].get("namespace"):
+            doc["metadata"]["namespace"] = namespace
+        if doc["kind"].startswith("Cluster"):
+            doc["metadata"]["name"] = doc["metadata"]["name"].replace("-dbbat", "-" + namespace)
+        for subject in doc.get("subjects", []):
+            subject["namespace"] = namespace
+        if doc["kind"] == "ClusterRoleBinding":
+            doc["roleRef"]["name"] = doc["roleRef"]["name"].replace("-dbbat", "-" + namespace)
+        for rule in doc.get("rules", []):
+            if "resourceNames" in rule:
+                rule["resourceNames"] = [namespace]
+        cluster.apply(doc)
+    return cluster.token(namespace, "dbbat-deployer")
+
+
+def test_a_namespaced_service_account_deploys_without_writing_the_namespace(cluster, namespace, published_dbbat_chart,
+                                                                           tmp_path):
+    cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": namespace, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}})
+    token = _namespaced_deployer_token(cluster, namespace)
+    kubeconfig = cluster.kubeconfig_for_token(tmp_path / "deployer.kubeconfig", token)
+    env = isolated_env(tmp_path, cluster_env={"KUBECONFIG": kubeconfig})
+    deployer = Deployer(tmp_path, env, published_dbbat_chart, dbbat_namespace=namespace)
+    assert cluster.kubectl("auth", "can-i", "patch", f"namespaces/{namespace}",
+                           f"--as=system:serviceaccount:{namespace}:dbbat-deployer").stdout.strip() == "no"
+
+    mark = cluster.audit_mark()
+    run = deployer.run()
+    assert run.rc == 0, run.tail()
+    writes = cluster.writes(mark)
+    assert not [w for w in writes if w["resource"] == "namespaces"], writes
+    assert not [w for w in writes if w["code"] == 403], f"the role tried something it may not do: {writes}"
+    assert _deployment(cluster, namespace)["status"]["readyReplicas"] == 1
+    assert deployer.run().recap["changed"] == 0
+
+    # A label the namespace lacks: the role would have to patch it, which this user may not:
+    # the refusal is the API server's, in a message that says which object.
+    run = deployer.run(dbbat_namespace_labels={"pod-security.kubernetes.io/enforce": "restricted", "team": "db"})
+    assert run.rc != 0 and "Namespace | ensure" in run.out and "forbidden" in run.out.lower(), run.tail()
+    # Told that the namespace is the admins' job, the role reads and writes it not at all.
+    run = deployer.run(dbbat_namespace_managed=False, dbbat_namespace_labels={"team": "db"})
+    assert run.rc == 0 and run.recap["changed"] == 0, run.tail()
+
+
+def _interrupt(cluster, deployer, status, **overrides):
+    """Start a deploy whose pods never become Ready and kill it (ansible-playbook and the helm it
+    runs) once Helm's record says ``status``: what a killed job or a lost connection leaves."""
+    variables = dict(deployer.vars, **overrides)
+    vars_file = deployer.workdir / "interrupted-vars.yml"
+    vars_file.write_text(yaml.safe_dump(variables))
+    proc = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(deployer.inventory),
+                             "-e", f"@{vars_file}"], env=deployer.env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            records = helm_releases(cluster, deployer.namespace)
+            if records and records[-1]["info"]["status"] == status:
+                break
+            assert proc.poll() is None, "the deploy ended before it could be interrupted"
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"the release never became {status}")
+    finally:
+        # Ansible runs modules in sessions of their own: kill the helm of this namespace too
+        # (kubernetes.core gives it the namespace as HELM_NAMESPACE).
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for helm in _processes(lambda pid, argv: os.path.basename(argv[0]).startswith("helm")
+                               and f"HELM_NAMESPACE={deployer.namespace}" in _environ(pid)):
+            os.kill(helm, signal.SIGKILL)
+    assert helm_releases(cluster, deployer.namespace)[-1]["info"]["status"] == status
+
+
+def _processes(match):
+    """Pids of the processes that ``match(pid, argv)`` accepts."""
+    pids = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                argv = [a.decode(errors="replace") for a in cmdline.read().split(b"\0") if a]
+            if argv and match(int(entry), argv):
+                pids.append(int(entry))
+        except OSError:
+            continue
+    return pids
+
+
+def _environ(pid):
+    with open(f"/proc/{pid}/environ", "rb") as environ:
+        return [v.decode(errors="replace") for v in environ.read().split(b"\0")]
+
+
+def test_a_release_interrupted_mid_upgrade_is_refused_then_recovered_on_purpose(cluster, deployer):
+    ns = deployer.namespace
+    assert deployer.run().rc == 0
+    _interrupt(cluster, deployer, "pending-upgrade", dbbat_values=NEVER_READY, dbbat_wait_timeout=300)
+
+    mark = cluster.audit_mark()
+    run = deployer.run()
+    assert run.rc != 0
+    text = " ".join(run.out.split())
+    assert f"Release dbbat in namespace {ns} is pending-upgrade (revision 2" in text, run.tail()
+    assert "rerun with dbbat_recover_pending_release=true" in text and "roll it back to revision 1" in text
+    assert cluster.writes(mark) == []
+
+    run = deployer.run(dbbat_recover_pending_release=True)
+    assert run.rc == 0, run.tail()
+    # The rollback is revision 3; Helm keeps the interrupted record as it was, in history only.
+    history = [(r["version"], r["info"]["status"]) for r in helm_releases(cluster, ns)]
+    assert history == [(1, "superseded"), (2, "pending-upgrade"), (3, "deployed")], history
+    template = _deployment(cluster, ns)["spec"]["template"]
+    assert "kwok.dbbat.test/ready" not in template["metadata"].get("annotations", {})
+    assert _deployment(cluster, ns)["status"]["readyReplicas"] == 1
+    assert deployer.run().recap["changed"] == 0
+
+
+def test_a_release_interrupted_mid_install_is_uninstalled_keeping_the_secret(cluster, deployer):
+    ns = deployer.namespace
+    _interrupt(cluster, deployer, "pending-install", dbbat_values=NEVER_READY, dbbat_wait_timeout=300)
+    secret = cluster.get("v1", "Secret", SECRET, ns)["metadata"]["uid"]
+
+    run = deployer.run()
+    assert run.rc != 0 and "uninstall it (it never deployed; the Secret dbbat-secrets stays)" in " ".join(run.out.split())
+    run = deployer.run(dbbat_recover_pending_release=True)
+    assert run.rc == 0, run.tail()
+    assert [(r["version"], r["info"]["status"]) for r in helm_releases(cluster, ns)] == [(1, "deployed")]
+    assert cluster.get("v1", "Secret", SECRET, ns)["metadata"]["uid"] == secret, "the Secret must never go"
+
+
+def test_fields_changed_by_another_manager_are_named_and_can_be_taken_back(cluster, deployer, helm4):
+    """Helm 4's server-side apply: `kubectl scale` makes kubectl the manager of .spec.replicas; the
+    next upgrade that sets it conflicts, and the role says which field, who, and the way through."""
+    ns = deployer.namespace
+    deployer.vars["dbbat_helm_binary"] = helm4
+    assert deployer.run().rc == 0
+    cluster.kubectl("-n", ns, "scale", "deployment/dbbat", "--replicas=3").check()
+
+    run = deployer.run(dbbat_image_tag="0.25.3")
+    assert run.rc != 0
+    text = " ".join(run.out.split())
+    assert "fields it manages were changed outside this inventory" in text, run.tail()
+    assert f'Deployment {ns}/dbbat .spec.replicas (by "kubectl", scale subresource).' in text, run.tail()
+    assert "dbbat_helm_force_conflicts=true" in text
+    assert _deployment(cluster, ns)["spec"]["replicas"] == 3
+
+    run = deployer.run(dbbat_image_tag="0.25.3", dbbat_helm_force_conflicts=True)
+    assert run.rc == 0, run.tail()
+    deployment = _deployment(cluster, ns)
+    assert deployment["spec"]["replicas"] == 1, "the inventory's replicas are back"
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":0.25.3")
+
+
+def test_an_upgrade_whose_pods_never_become_ready_is_rolled_back_and_the_old_pods_keep_serving(cluster, deployer):
+    ns = deployer.namespace
+    assert deployer.run().rc == 0
+    (old,) = cluster.list("apps/v1", "ReplicaSet", ns, label_selector="app.kubernetes.io/instance=dbbat")
+
+    run = deployer.run(dbbat_values=NEVER_READY, dbbat_wait_timeout=20)
+    assert run.rc != 0
+    text = " ".join(run.out.split())
+    assert "Helm's upgrade of release dbbat" in text and "failed" in text, run.tail()
+    assert "The release was rolled back (atomic): the pods of the previous revision keep serving." in text
+
+    history = [(r["version"], r["info"]["status"]) for r in helm_releases(cluster, ns)]
+    assert history == [(1, "superseded"), (2, "failed"), (3, "deployed")], history
+    old_now = cluster.get("apps/v1", "ReplicaSet", old["metadata"]["name"], ns)
+    assert old_now["status"]["readyReplicas"] == 1, "the previous ReplicaSet kept serving"
+    deployment = cluster.wait_for(
+        lambda: (lambda d: d if d["status"].get("readyReplicas") == 1 and d["status"].get("updatedReplicas") == 1
+                 else None)(_deployment(cluster, ns)), "the rolled-back Deployment to settle")
+    assert "kwok.dbbat.test/ready" not in deployment["spec"]["template"]["metadata"].get("annotations", {})
