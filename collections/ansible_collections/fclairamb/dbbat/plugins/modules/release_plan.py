@@ -20,15 +20,19 @@ description:
     Helm's release records (status, revision, values, chart, last deployed revision), and the
     release's Deployment and Services."
   - "Then, when the release would change (not installed, not C(deployed), other values or chart
-    version), runs Helm's own dry run against the cluster (C(helm upgrade --install --dry-run=server)),
-    so that the chart's values schema and its template checks run with the exact values, chart and
-    cluster of the deploy. Values Helm refuses are traced to the inventory variable that set them."
+    version), pulls the chart once into a temporary folder and runs Helm's own dry run of it against
+    the cluster (C(helm upgrade --install --dry-run=server)), so that the chart's values schema and its
+    template checks run with the exact values, chart and cluster of the deploy. Values Helm refuses
+    are traced to the inventory variable that set them. The deploy then installs that same archive
+    (RV(chart_archive)): the chart deployed is the chart proven, and the registry is reached once.
+    Archives are kept by content (SHA-256) in C($XDG_CACHE_HOME/fclairamb.dbbat/charts), by default
+    C(~/.cache/fclairamb.dbbat/charts): hosts of one run share them, and nothing needs removing."
   - Pod annotations named in O(checksums) are set, in RV(release_values), to fingerprints of the
     Secrets the pods read, so that the pods roll when those Secrets change.
   - With O(registry_username) and O(registry_password), logs in to the chart's registry
-    (C(helm registry login --password-stdin)) into a private registry configuration in a new
-    temporary folder, returned as RV(registry_config_dir) for the deploy that follows; the caller
-    removes that folder. Neither the user's helm configuration nor their keychain is touched.
+    (C(helm registry login --password-stdin)) into a private registry configuration in a temporary
+    folder, removed as soon as the chart is pulled. Neither the user's helm configuration nor their
+    keychain is touched.
 author:
   - Florent Clairambault (@fclairamb)
 extends_documentation_fragment:
@@ -263,8 +267,8 @@ deployment:
   description: The release's Deployment in the cluster (name, replicas, ready replicas), or null.
   returned: always
   type: dict
-registry_config_dir:
-  description: Temporary folder of the registry login (null without credentials); the caller removes it.
+chart_archive:
+  description: The chart archive pulled and proven, for the deploy (null for a local chart folder or when no dry run ran).
   returned: always
   type: str
 helm_version:
@@ -275,14 +279,17 @@ helm_version:
 
 import base64
 import copy
+import hashlib
 import json
 import os
+import pwd
 import shutil
 import tempfile
 
 from ansible_collections.fclairamb.dbbat.plugins.module_utils import helm_cli
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.cluster_reads import ClusterReads
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import (
-    decode_release, explain_refusal, fingerprint, helm_needed, release_state)
+    explain_refusal, fingerprint, helm_needed, release_state)
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import is_encryption_key
 
 try:
@@ -297,12 +304,9 @@ except ImportError:  # pragma: no cover - kubernetes.core is a dependency of the
     HAS_KUBERNETES_CORE = False
 
 try:
-    from kubernetes.client import AppsV1Api, CoreV1Api
-    from kubernetes.client.exceptions import ApiException
+    from kubernetes.dynamic.exceptions import DynamicApiError
 except ImportError:  # pragma: no cover - reported by AnsibleK8SModule
     pass
-
-INSTANCE_LABEL = "app.kubernetes.io/instance"
 
 
 def argument_spec():
@@ -336,72 +340,12 @@ def argument_spec():
     return spec
 
 
-class Cluster(object):
-    """The reads, through the kubernetes client that kubernetes.core configures from the same
-    options as its own modules (kubeconfig, context, K8S_AUTH_* ...)."""
-
-    def __init__(self, module):
-        api_client = get_api_client(module=module).client.client
-        self.core = CoreV1Api(api_client)
-        self.apps = AppsV1Api(api_client)
-
-    @staticmethod
-    def _absent(exc):
-        return isinstance(exc, ApiException) and exc.status == 404
-
-    def namespace(self, name):
-        try:
-            ns = self.core.read_namespace(name)
-        except ApiException as exc:
-            if exc.status in (401, 403):
-                if exc.status == 401:
-                    raise
-                return {"exists": False, "readable": False, "labels": {}, "annotations": {}}
-            if exc.status == 404:
-                return {"exists": False, "readable": True, "labels": {}, "annotations": {}}
-            raise
-        return {"exists": True, "readable": True, "labels": ns.metadata.labels or {},
-                "annotations": ns.metadata.annotations or {}}
-
-    def secret_data(self, name, namespace):
-        """The Secret's data as the API gives it (base64 values), or None when there is none."""
-        try:
-            secret = self.core.read_namespaced_secret(name, namespace)
-        except ApiException as exc:
-            if self._absent(exc):
-                return None
-            raise
-        return secret.data or {}
-
-    def release_records(self, name, namespace):
-        secrets = self.core.list_namespaced_secret(namespace, label_selector="owner=helm,name=%s" % name)
-        return [decode_release({"data": s.data}) for s in secrets.items if s.data and "release" in s.data]
-
-    def services(self, release, namespace):
-        out = []
-        for svc in self.core.list_namespaced_service(namespace, label_selector="%s=%s" % (INSTANCE_LABEL, release)).items:
-            ingress = (svc.status.load_balancer.ingress or []) if svc.status and svc.status.load_balancer else []
-            out.append({"name": svc.metadata.name, "type": svc.spec.type,
-                        "ports": [{"name": p.name, "port": p.port, "node_port": p.node_port} for p in svc.spec.ports or []],
-                        "address": (ingress[0].hostname or ingress[0].ip) if ingress else None})
-        return out
-
-    def deployment(self, release, namespace):
-        items = self.apps.list_namespaced_deployment(namespace, label_selector="%s=%s" % (INSTANCE_LABEL, release)).items
-        if not items:
-            return None
-        dep = items[0]
-        return {"name": dep.metadata.name, "replicas": dep.spec.replicas,
-                "ready": (dep.status.ready_replicas or 0) if dep.status else 0}
-
-
 def secret_checks(data, keys, key_sha256):
     """The Secret reduced to checks: nothing of its content leaves this function but a fingerprint."""
     if data is None:
         return {"exists": False, "missing_keys": list(keys), "key_valid": False, "key_matches": None,
                 "fingerprint": None}
     key = base64.b64decode(data["DBB_KEY"]).decode("utf-8", "replace").strip() if "DBB_KEY" in data else None
-    import hashlib
     return {
         "exists": True,
         "missing_keys": [k for k in keys if k not in data],
@@ -446,13 +390,52 @@ def registry_tls(params):
     return {"plain_http": params["registry_plain_http"] and oci, "ca_file": params["registry_ca_file"] if oci else None}
 
 
-def dry_run(module, helm, values, registry_config):
-    """Helm's server-side dry run of the install or upgrade; returns the ``render`` result."""
+def chart_cache():
+    """Where pulled charts are kept, by content."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.environ.get("HOME") or pwd.getpwuid(os.getuid()).pw_dir,
+                                                            ".cache")
+    return os.path.join(base, "fclairamb.dbbat", "charts")
+
+
+def pull(module, helm):
+    """Pull the OCI chart (logging in first when credentials are given, into a private registry
+    config removed right after) and keep it in the chart cache under its SHA-256; returns its path."""
     p = module.params
-    argv = helm_cli.upgrade_argv(
-        helm.binary, helm.version, p["release_name"], p["chart_ref"], p["release_namespace"],
-        chart_version=p["chart_version"] if p["chart_ref"].startswith("oci://") else None, dry_run=True,
-        registry_config=registry_config, **registry_tls(p))
+    cache = chart_cache()
+    if not os.path.isdir(cache):
+        os.makedirs(cache, 0o700)
+    # In the cache (0700), so that the archive moves into place atomically, on the same file system.
+    work_dir = tempfile.mkdtemp(prefix=".pull-", dir=cache)
+    try:
+        registry_config = None
+        if p["registry_username"] and p["registry_password"]:
+            registry_config = os.path.join(work_dir, "registry.json")
+            host = helm_cli.parse_registry(p["chart_ref"])[0]
+            with open(registry_config, "w") as config:
+                config.write(helm_cli.private_registry_config(host))
+            os.chmod(registry_config, 0o600)
+            helm.check(helm_cli.login_argv(helm.binary, helm.version, host, p["registry_username"],
+                                           registry_config=registry_config, **registry_tls(p)),
+                       "helm registry login to %s" % host, data=p["registry_password"])
+        helm.check(helm_cli.pull_argv(helm.binary, helm.version, p["chart_ref"], p["chart_version"], work_dir,
+                                      registry_config=registry_config, **registry_tls(p)),
+                   "helm pull %s --version %s" % (p["chart_ref"], p["chart_version"]))
+        (pulled,) = [os.path.join(work_dir, f) for f in os.listdir(work_dir) if f.endswith(".tgz")]
+        with open(pulled, "rb") as archive:
+            digest = hashlib.sha256(archive.read()).hexdigest()
+        cached = os.path.join(cache, "%s.tgz" % digest)
+        os.replace(pulled, cached)  # atomic: hosts pulling the same chart at once get the same file
+        return cached
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def dry_run(module, helm, values, chart):
+    """Helm's server-side dry run of the install or upgrade of ``chart`` (an archive or a folder);
+    returns the ``render`` result."""
+    p = module.params
+    argv = helm_cli.upgrade_argv(helm.binary, helm.version, p["release_name"], chart, p["release_namespace"],
+                                 dry_run=True)
     # Values go on stdin (-f -): nothing of them in argv or on disk.
     rc, out, err = helm.run(argv, data=json.dumps(values), env=helm_cli.kube_env(_create_auth_spec(module)))
     if rc == 0:
@@ -469,9 +452,9 @@ def main():
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
     ns, name = p["release_namespace"], p["release_name"]
-    result = {"changed": False, "registry_config_dir": None, "helm_version": None}
+    result = {"changed": False, "helm_version": None}
     try:
-        cluster = Cluster(module)
+        cluster = ClusterReads(get_api_client(module=module).client)
         result["namespace"] = cluster.namespace(ns)
         data = cluster.secret_data(p["secret_name"], ns)
         result["secret"] = secret_checks(data, p["secret_keys"], p["key_sha256"])
@@ -486,7 +469,7 @@ def main():
                                        else None)
         result["services"] = cluster.services(name, ns)
         result["deployment"] = cluster.deployment(name, ns)
-    except (CoreException, ApiException) as exc:
+    except (CoreException, DynamicApiError) as exc:
         reason = getattr(exc, "reason", None) or str(exc)
         status = getattr(exc, "status", None)
         module.fail_json(msg="cannot read namespace %s from the Kubernetes API%s: %s"
@@ -495,29 +478,18 @@ def main():
         module.fail_json(msg="cannot reach the Kubernetes API: %s" % exc)
 
     result["render"] = {"done": False, "ok": None, "problems": [], "error": None, "services": []}
+    result["chart_archive"] = None
     if p["render"] == "always" or (p["render"] == "auto" and result["change"]):
-        registry_dir = None
         try:
             # AnsibleK8SModule proxies only part of AnsibleModule: helm runs through the one it wraps.
             helm = helm_cli.HelmCli(module._module, p["binary_path"])
             result["helm_version"] = helm_cli.format_version(helm.version)
-            registry_config = None
-            if p["registry_username"] and p["registry_password"] and p["chart_ref"].startswith("oci://"):
-                registry_dir = tempfile.mkdtemp(prefix="dbbat-helm-")
-                registry_config = os.path.join(registry_dir, "config.json")
-                host = helm_cli.parse_registry(p["chart_ref"])[0]
-                with open(registry_config, "w") as config:
-                    config.write(helm_cli.private_registry_config(host))
-                os.chmod(registry_config, 0o600)
-                helm.check(helm_cli.login_argv(helm.binary, helm.version, host, p["registry_username"],
-                                               registry_config=registry_config, **registry_tls(p)),
-                           "helm registry login to %s" % host, data=p["registry_password"])
-                result["registry_config_dir"] = registry_dir
-            result["render"] = dry_run(module, helm, values, registry_config)
+            chart = p["chart_ref"]
+            if chart.startswith("oci://"):
+                chart = result["chart_archive"] = pull(module, helm)
+            result["render"] = dry_run(module, helm, values, chart)
         except helm_cli.HelmError as exc:
-            if registry_dir:
-                shutil.rmtree(registry_dir, ignore_errors=True)
-            result["registry_config_dir"] = None
+            result["chart_archive"] = None
             result["render"] = {"done": True, "ok": False, "problems": [], "services": [], "error": exc.message}
     module.exit_json(**result)
 

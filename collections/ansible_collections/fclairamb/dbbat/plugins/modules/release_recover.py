@@ -77,7 +77,8 @@ command:
 import copy
 
 from ansible_collections.fclairamb.dbbat.plugins.module_utils import helm_cli
-from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import decode_release, release_state
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.cluster_reads import ClusterReads
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import release_state
 
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
@@ -86,11 +87,6 @@ try:
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import _create_auth_spec, get_api_client
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 except ImportError:  # pragma: no cover - kubernetes.core is a dependency of the collection
-    pass
-
-try:
-    from kubernetes.client import CoreV1Api
-except ImportError:  # pragma: no cover - reported by AnsibleK8SModule
     pass
 
 
@@ -111,11 +107,10 @@ def main():
     p = module.params
     name, ns = p["release_name"], p["release_namespace"]
     try:
-        core = CoreV1Api(get_api_client(module=module).client.client)
-        secrets = core.list_namespaced_secret(ns, label_selector="owner=helm,name=%s" % name).items
+        records = ClusterReads(get_api_client(module=module).client).release_records(name, ns)
     except Exception as exc:
         module.fail_json(msg="cannot read the records of release %s/%s: %s" % (ns, name, exc))
-    release = release_state([decode_release({"data": s.data}) for s in secrets if s.data and "release" in s.data])
+    release = release_state(records)
     action, revision = recovery(release)
     result = {"changed": action != "none", "action": action, "revision": revision,
               "status": release["status"] if release else None, "command": None}

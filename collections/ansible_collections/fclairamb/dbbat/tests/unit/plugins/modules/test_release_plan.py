@@ -76,3 +76,21 @@ def test_recovery_rolls_back_to_the_last_deployed_revision_or_uninstalls():
     assert release_recover.recovery(dict(pending, last_deployed=None)) == ("uninstall", None)
     assert release_recover.recovery({"pending": False, "last_deployed": {"revision": 4}}) == ("none", None)
     assert release_recover.recovery(None) == ("none", None)
+
+
+def test_namespace_and_secret_applies_only_what_is_asked_in_order():
+    from ansible_collections.fclairamb.dbbat.plugins.modules.namespace_and_secret import manifests
+
+    namespace = {"name": "dbbat", "apply": True, "labels": {"a": "b"}, "annotations": {}}
+    secret = {"name": "s", "type": "Opaque", "labels": {}, "data": {"DBB_KEY": "eA=="}}
+    both = manifests(namespace, secret)
+    assert [(kind, path) for kind, path, _body in both] == [
+        ("Namespace", "/api/v1/namespaces/dbbat"), ("Secret", "/api/v1/namespaces/dbbat/secrets/s")]
+    assert both[1][2]["metadata"]["namespace"] == "dbbat" and both[1][2]["data"] == {"DBB_KEY": "eA=="}
+    assert [k for k, _p, _b in manifests(dict(namespace, apply=False), secret)] == ["Secret"]
+    assert [k for k, _p, _b in manifests(namespace, None)] == ["Namespace"]
+
+
+def test_the_chart_cache_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert release_plan.chart_cache() == str(tmp_path / "fclairamb.dbbat" / "charts")
