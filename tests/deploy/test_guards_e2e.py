@@ -32,7 +32,7 @@ def _deployment(cluster, namespace):
     ({"dbbat_values": {"serivce": {"proxy": {"type": "LoadBalancer"}}}},
      "serivce (from dbbat_values.serivce): additional properties 'serivce' not allowed"),
     ({"dbbat_pdb_enabled": True},
-     "(from dbbat_pdb_min_available, dbbat_replicas)"),
+     "(from dbbat_pdb_min_available, dbbat_replicas, dbbat_pdb_allow_blocking_drains)"),
     ({"dbbat_replicas": -1}, "replicaCount (from dbbat_replicas): minimum: got -1, want 0"),
 ], ids=["schema-type", "schema-unknown-key", "chart-check", "role-variable"])
 def test_values_the_chart_refuses_stop_the_run_before_any_write(cluster, deployer, overrides, expected):

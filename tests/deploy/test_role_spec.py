@@ -46,6 +46,9 @@ def _flatten(values, prefix=""):
 
 
 def _changed_value(spec, default):
+    if spec.get("options"):  # a dict of known keys: set the first suboption of the first key
+        key, sub = next(iter(spec["options"].items()))
+        return {key: {next(iter(sub["options"])): "zz-test"}} if sub.get("options") else {key: "zz-test"}
     if spec.get("choices"):
         return next(c for c in spec["choices"] if c != default)
     kind = spec["type"]
