@@ -51,7 +51,12 @@ up() {
         quiet kwokctl start cluster --wait 2m
     else
         log "creating cluster $NAME: $("$BIN/kube-apiserver" --version), etcd, kwok nodes"
-        quiet kwokctl create cluster --config "$CONF/kwok.yaml" \
+        # kwok wants the logs file's absolute path: the ClusterLogs object is written here.
+        logs_config=$(mktemp)
+        trap 'rm -f "$logs_config"' EXIT
+        printf '%s\n' "apiVersion: kwok.x-k8s.io/v1alpha1" "kind: ClusterLogs" "metadata: {name: stand-in}" \
+            "spec: {logs: [{logsFile: $CONF/pod.log}]}" > "$logs_config"
+        quiet kwokctl create cluster --config "$CONF/kwok.yaml" --config "$logs_config" \
             --kube-apiserver-binary "$BIN/kube-apiserver" \
             --kube-controller-manager-binary "$BIN/kube-controller-manager" \
             --kube-scheduler-binary "$BIN/kube-scheduler" \

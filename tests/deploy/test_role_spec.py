@@ -11,13 +11,18 @@ def _load(path):
 
 
 def test_defaults_and_argument_specs_have_the_same_keys_and_defaults():
+    """defaults/main.yml holds exactly the options of every entry point, with the same defaults."""
     defaults = _load("defaults/main.yml")
-    options = _load("meta/argument_specs.yml")["argument_specs"]["main"]["options"]
-    assert sorted(defaults) == sorted(options), "defaults/main.yml and meta/argument_specs.yml differ in keys"
-    for name, spec in options.items():
-        assert "default" in spec, f"{name}: argument_specs has no default"
-        assert spec["default"] == defaults[name], f"{name}: default {spec['default']!r} != {defaults[name]!r}"
-        assert spec.get("description"), f"{name}: no description"
+    entry_points = _load("meta/argument_specs.yml")["argument_specs"]
+    everything = set()
+    for entry, spec in entry_points.items():
+        for name, option in spec["options"].items():
+            everything.add(name)
+            assert "default" in option, f"{entry}: {name} has no default"
+            assert option["default"] == defaults.get(name), \
+                f"{entry}: {name} default {option['default']!r} != {defaults.get(name)!r}"
+            assert option.get("description"), f"{entry}: {name} has no description"
+    assert sorted(defaults) == sorted(everything), "defaults/main.yml and meta/argument_specs.yml differ in keys"
 
 
 def test_every_variable_is_prefixed_and_documented_in_the_readme():

@@ -41,11 +41,13 @@ def summarize_release(release):
     """The fields the role uses of a decoded release."""
     chart = (release.get("chart") or {}).get("metadata") or {}
     info = release.get("info") or {}
+    values = release.get("config") or {}
     return {
         "revision": release.get("version"),
         "status": info.get("status"),
         "chart_version": chart.get("version"),
-        "app_version": chart.get("appVersion"),
+        # What DBBat runs: the image tag the values set, else the chart's appVersion.
+        "app_version": str((values.get("image") or {}).get("tag") or chart.get("appVersion") or ""),
         "updated": info.get("last_deployed"),
         "description": info.get("description"),
         "release_values": release.get("config") or {},
@@ -67,6 +69,49 @@ def release_state(records):
     current["last_deployed"] = None if last is None else {
         "revision": last["revision"], "chart_version": last["chart_version"], "app_version": last["app_version"]}
     return current
+
+
+def history(records):
+    """Every decoded record, summarized, oldest first."""
+    return [summarize_release(r) for r in sorted(records, key=lambda r: r.get("version") or 0)]
+
+
+def version_key(version):
+    """A sort key for application versions (``0.25.2``, ``v1.2.0-rc.1``): numbers compare as numbers,
+    a pre-release sorts before its release; anything unreadable sorts first."""
+    match = re.match(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?", str(version or ""))
+    if not match:
+        return (-1, -1, -1, ())
+    pre = match.group(4)
+    pre_key = (1,) if pre is None else (0,) + tuple((0, int(p), "") if p.isdigit() else (1, 0, p)
+                                                    for p in pre.split("."))
+    return (int(match.group(1)), int(match.group(2)), int(match.group(3)), pre_key)
+
+
+def rollback_plan(records, revision=None):
+    """What a rollback would do: ``{"current", "target", "schema_app_version", "schema_revision"}``.
+    The target is ``revision`` or the newest earlier revision that was deployed. The database's
+    schema is taken to be at the newest application version any revision ran, failed ones included
+    (a failed upgrade may have migrated before its pods failed). Raises ValueError when there is no
+    such target."""
+    revisions = history(records)
+    if not revisions:
+        raise ValueError("the release is not installed")
+    current = revisions[-1]
+    if revision:
+        found = [r for r in revisions if r["revision"] == revision]
+        if not found:
+            raise ValueError("revision %s is not in the release's history (%s)"
+                             % (revision, ", ".join(str(r["revision"]) for r in revisions)))
+        target = found[0]
+    else:
+        earlier = [r for r in revisions[:-1] if r["status"] in ("deployed", "superseded")]
+        if not earlier:
+            raise ValueError("no earlier revision was deployed")
+        target = earlier[-1]
+    newest = max(revisions, key=lambda r: (version_key(r["app_version"]), r["revision"]))
+    return {"current": current, "target": target, "schema_app_version": newest["app_version"],
+            "schema_revision": newest["revision"]}
 
 
 def helm_needed(release, values, chart_version):
@@ -181,11 +226,18 @@ _CONFLICT = re.compile(r'conflicts? with "([^"]+)"(?: with subresource "([^"]+)"
 _OBJECT = re.compile(r"while applying object ([^ ]+) [^,]+, Kind=(\w+)")
 
 
+# A failed hook Job: Helm 3 "job NAME failed: ...", Helm 4 "resource Job/NAMESPACE/NAME not ready".
+_HOOK_PHASE = re.compile(r"(pre-install|pre-upgrade|post-install|post-upgrade|pre-rollback|post-rollback) hooks failed")
+_HOOK_JOB = re.compile(r"(?:\bjob ([a-z0-9][-a-z0-9.]*) failed|resource Job/[^/\s]+/([a-z0-9][-a-z0-9.]*) not ready)")
+
+
 def explain_helm_failure(output):
     """What Helm's output says of a failed install or upgrade: ``{"conflicts": [{"manager",
-    "subresource", "fields", "object"}], "outcome": "rolled_back" | "rollback_failed" |
-    "uninstalled" | None, "cause": the last "Error:" line}``."""
+    "subresource", "fields", "object"}], "hook": {"phase", "job"} | None, "outcome": "rolled_back" |
+    "rollback_failed" | "uninstalled" | None, "cause": the last "Error:" line}``."""
     text = output or ""
+    phase, job = _HOOK_PHASE.search(text), _HOOK_JOB.search(text)
+    hook = {"phase": phase.group(1), "job": (job.group(1) or job.group(2)) if job else None} if phase else None
     conflicts = []
     for match in _CONFLICT.finditer(text):
         fields = [match.group(3)] if match.group(3) else \
@@ -204,4 +256,4 @@ def explain_helm_failure(output):
     else:
         outcome = None
     errors = re.findall(r"^Error: (.*)$", text, re.M)
-    return {"conflicts": conflicts, "outcome": outcome, "cause": errors[-1].strip() if errors else None}
+    return {"conflicts": conflicts, "hook": hook, "outcome": outcome, "cause": errors[-1].strip() if errors else None}

@@ -116,10 +116,47 @@ def test_helm_failure_outcomes_and_cause():
     uninstalled = rs.explain_helm_failure("Error: release dbbat failed, and has been uninstalled due to"
                                           " rollback-on-failure being set: timed out")
     assert uninstalled["outcome"] == "uninstalled" and uninstalled["cause"].startswith("release dbbat failed")
-    assert rs.explain_helm_failure("nothing useful") == {"conflicts": [], "outcome": None, "cause": None}
+    assert rs.explain_helm_failure("nothing useful") == {"conflicts": [], "hook": None, "outcome": None, "cause": None}
+
+
+def test_helm_failure_names_the_failed_hook_job_in_both_majors():
+    helm3 = ("Error: UPGRADE FAILED: release dbbat failed, and has been rolled back due to atomic being set:"
+             " pre-upgrade hooks failed: 1 error occurred:\n\t* job dbbat-migrate failed: BackoffLimitExceeded")
+    helm4 = ("Error: UPGRADE FAILED: release dbbat failed, and has been rolled back due to rollback-on-failure being"
+             " set: pre-upgrade hooks failed: resource Job/ns/dbbat-migrate not ready. status: Failed")
+    for text in (helm3, helm4):
+        found = rs.explain_helm_failure(text)
+        assert found["hook"] == {"phase": "pre-upgrade", "job": "dbbat-migrate"} and found["outcome"] == "rolled_back"
 
 
 def test_an_unknown_key_is_named_itself():
     stderr = ("Error: values don't meet the specifications of the schema(s) in the following chart(s):\ndbbat:\n"
               "- at '': additional properties 'serivce' not allowed\n")
     assert rs.explain_refusal(stderr, {"serivce": {"a": 1}}, SOURCES)[0]["values"] == ["serivce"]
+
+
+def test_rollback_plan_targets_the_last_deployed_revision_and_the_newest_version_ran():
+    records = [rs.decode_release(r) for r in (
+        record(1, "superseded", app="0.25.2"), record(2, "superseded", {"image": {"tag": "0.26.0"}}),
+        record(3, "failed", {"image": {"tag": "0.27.0-rc.1"}}), record(4, "deployed", {"replicaCount": 2}))]
+    plan = rs.rollback_plan(records)
+    assert (plan["current"]["revision"], plan["target"]["revision"]) == (4, 2)
+    assert plan["target"]["app_version"] == "0.26.0", "the image tag of the values is what DBBat runs"
+    assert (plan["schema_app_version"], plan["schema_revision"]) == ("0.27.0-rc.1", 3), "failed upgrades count"
+    assert rs.rollback_plan(records, 1)["target"]["app_version"] == "0.25.2"
+
+
+def test_rollback_plan_refuses_what_cannot_be():
+    import pytest
+
+    with pytest.raises(ValueError, match="not installed"):
+        rs.rollback_plan([])
+    with pytest.raises(ValueError, match="no earlier revision was deployed"):
+        rs.rollback_plan([rs.decode_release(record(1, "deployed"))])
+    with pytest.raises(ValueError, match="revision 9 is not in the release's history"):
+        rs.rollback_plan([rs.decode_release(record(1, "deployed"))], 9)
+
+
+def test_version_order():
+    assert rs.version_key("0.25.2") < rs.version_key("0.26.0-rc.1") < rs.version_key("0.26.0")
+    assert rs.version_key("v1.10.0") > rs.version_key("1.9.9") and rs.version_key("latest") < rs.version_key("0.0.1")

@@ -1,0 +1,178 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Florent Clairambault <florent@clairambault.fr>
+# MIT License (see https://opensource.org/licenses/MIT)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: release_rollback
+short_description: Roll a DBBat release back, refusing to put an old DBBat in front of a newer schema
+version_added: 1.1.0
+description:
+  - Rolls a Helm release back (C(helm rollback --wait)) to O(revision), by default to the newest
+    earlier revision that was deployed.
+  - DBBat migrates its storage schema at start (and the chart's migration Job before each
+    upgrade), with no automatic way back. The module refuses a target revision whose application
+    version is older than the newest one the release ever ran, failed revisions included (a
+    failed upgrade may have migrated before its pods failed), unless
+    O(allow_schema_downgrade) says the schema was rolled back first (C(dbbat db rollback)).
+  - Check mode, and C(--diff), show what would change (revision, chart and application versions,
+    values) without rolling back.
+author:
+  - Florent Clairambault (@fclairamb)
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+options:
+  release_name:
+    description: Name of the Helm release.
+    type: str
+    required: true
+  release_namespace:
+    description: Namespace of the release.
+    type: str
+    required: true
+  revision:
+    description: Revision to roll back to; V(0) means the newest earlier revision that was deployed.
+    type: int
+    default: 0
+  allow_schema_downgrade:
+    description: Roll back to an older application version than the newest one the release ran.
+    type: bool
+    default: false
+  timeout:
+    description: Seconds Helm waits for the rollback.
+    type: int
+    default: 300
+  binary_path:
+    description: Path of the helm binary (by default the first C(helm) in E(PATH)).
+    type: path
+notes:
+  - Supports check mode and diff mode.
+requirements:
+  - helm >= 3.8 (Helm 3 or Helm 4)
+  - kubernetes (Python) >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: What a rollback would do
+  fclairamb.dbbat.release_rollback:
+    release_name: dbbat
+    release_namespace: dbbat
+  check_mode: true
+  register: plan
+
+- name: Roll back to revision 3
+  fclairamb.dbbat.release_rollback:
+    release_name: dbbat
+    release_namespace: dbbat
+    revision: 3
+"""
+
+RETURN = r"""
+from_revision:
+  description: The revision the release was at.
+  returned: always
+  type: int
+to_revision:
+  description: The revision rolled back to (the rollback itself makes a new revision with its content).
+  returned: always
+  type: int
+from_app_version:
+  description: Application version of RV(from_revision).
+  returned: always
+  type: str
+to_app_version:
+  description: Application version of RV(to_revision).
+  returned: always
+  type: str
+from_chart_version:
+  description: Chart version of RV(from_revision).
+  returned: always
+  type: str
+to_chart_version:
+  description: Chart version of RV(to_revision).
+  returned: always
+  type: str
+schema_app_version:
+  description: The newest application version the release ran, the schema the database may be at.
+  returned: always
+  type: str
+changed_values:
+  description: Top-level chart values that differ between the two revisions.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import copy
+
+from ansible_collections.fclairamb.dbbat.plugins.module_utils import helm_cli
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.cluster_reads import ClusterReads
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import rollback_plan, version_key
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    # kubernetes.core's own resolution of the connection (options, then K8S_AUTH_*): helm's
+    # environment is built from its result, as for the collection's other modules.
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import _create_auth_spec, get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+except ImportError:  # pragma: no cover - kubernetes.core is a dependency of the collection
+    pass
+
+
+def main():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(release_name=dict(type="str", required=True), release_namespace=dict(type="str", required=True),
+                revision=dict(type="int", default=0), allow_schema_downgrade=dict(type="bool", default=False),
+                timeout=dict(type="int", default=300), binary_path=dict(type="path"))
+    module = AnsibleK8SModule(argument_spec=spec, supports_check_mode=True)
+    p = module.params
+    name, ns = p["release_name"], p["release_namespace"]
+    try:
+        records = ClusterReads(get_api_client(module=module).client).release_records(name, ns)
+    except Exception as exc:
+        module.fail_json(msg="cannot read the records of release %s/%s: %s" % (ns, name, exc))
+    try:
+        plan = rollback_plan(records, p["revision"] or None)
+    except ValueError as exc:
+        module.fail_json(msg="cannot roll back release %s/%s: %s" % (ns, name, exc))
+    current, target = plan["current"], plan["target"]
+    values = sorted(k for k in set(current["release_values"]) | set(target["release_values"])
+                    if current["release_values"].get(k) != target["release_values"].get(k))
+    result = {"from_revision": current["revision"], "to_revision": target["revision"],
+              "from_app_version": current["app_version"], "to_app_version": target["app_version"],
+              "from_chart_version": current["chart_version"], "to_chart_version": target["chart_version"],
+              "schema_app_version": plan["schema_app_version"], "changed_values": values,
+              "diff": {"before": {"revision": current["revision"], "app_version": current["app_version"],
+                                  "chart_version": current["chart_version"], "values": current["release_values"]},
+                       "after": {"revision": target["revision"], "app_version": target["app_version"],
+                                 "chart_version": target["chart_version"], "values": target["release_values"]}}}
+    if version_key(target["app_version"]) < version_key(plan["schema_app_version"]) and not p["allow_schema_downgrade"]:
+        module.fail_json(msg="Refusing to roll release %s/%s back to revision %s: it runs DBBat %s, older than DBBat %s"
+                         " (revision %s), which the storage database's schema may already be migrated to. An old"
+                         " DBBat in front of a newer schema can fail or damage data. Roll the schema back first"
+                         " (`dbbat db rollback` with DBBat %s), then rerun with the schema downgrade allowed"
+                         " (dbbat_rollback_allow_schema_downgrade=true for the role)."
+                         % (ns, name, target["revision"], target["app_version"], plan["schema_app_version"],
+                            plan["schema_revision"], plan["schema_app_version"]), **result)
+    if module.check_mode:
+        module.exit_json(changed=True, **result)
+    try:
+        # AnsibleK8SModule proxies only part of AnsibleModule: helm runs through the one it wraps.
+        helm = helm_cli.HelmCli(module._module, p["binary_path"])
+        argv = [helm.binary, "rollback", name, str(target["revision"]), "--namespace", ns, "--wait",
+                "--timeout", "%ds" % p["timeout"]]
+        rc, out, err = helm.run(argv, env=helm_cli.kube_env(_create_auth_spec(module)))
+    except helm_cli.HelmError as exc:
+        module.fail_json(msg=exc.message, **result)
+    if rc != 0:
+        module.fail_json(msg="helm rollback of release %s/%s to revision %s failed: %s"
+                         % (ns, name, target["revision"], helm_cli.last_error_line(err or out)), **result)
+    module.exit_json(changed=True, **result)
+
+
+if __name__ == "__main__":
+    main()
