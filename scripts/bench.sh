@@ -11,6 +11,6 @@ bench() {
     "$@"
 }
 
-# One line per benchmark, added by the issue that brings it.
+# One line per benchmark.
 bench "publish (helm_chart_publish vs bare helm push)" python benchmarks/publish.py
 bench "deploy (role vs bare namespace + Secret + helm)" python benchmarks/deploy.py
