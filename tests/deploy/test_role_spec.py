@@ -11,13 +11,25 @@ def _load(path):
 
 
 def test_defaults_and_argument_specs_have_the_same_keys_and_defaults():
+    """defaults/main.yml holds exactly the options of every entry point (main, backup_key,
+    restore_key, drift...), and an option several entry points share has the same default and type
+    in each (the role's defaults are loaded whichever entry point runs)."""
     defaults = _load("defaults/main.yml")
-    options = _load("meta/argument_specs.yml")["argument_specs"]["main"]["options"]
-    assert sorted(defaults) == sorted(options), "defaults/main.yml and meta/argument_specs.yml differ in keys"
-    for name, spec in options.items():
-        assert "default" in spec, f"{name}: argument_specs has no default"
-        assert spec["default"] == defaults[name], f"{name}: default {spec['default']!r} != {defaults[name]!r}"
-        assert spec.get("description"), f"{name}: no description"
+    entry_points = _load("meta/argument_specs.yml")["argument_specs"]
+    assert "main" in entry_points
+    union = set()
+    for entry_point, spec in entry_points.items():
+        assert spec.get("short_description") and spec.get("description"), entry_point
+        for name, option in spec["options"].items():
+            union.add(name)
+            where = f"{entry_point}: {name}"
+            assert name in defaults, f"{where} has no default in defaults/main.yml"
+            assert "default" in option, f"{where}: argument_specs has no default"
+            assert option["default"] == defaults[name], f"{where}: default {option['default']!r} != {defaults[name]!r}"
+            assert option.get("description"), f"{where}: no description"
+            assert option.get("type", "str") == entry_points["main"]["options"].get(name, option).get("type", "str"), \
+                f"{where}: another type than in main"
+    assert sorted(defaults) == sorted(union), "defaults/main.yml and meta/argument_specs.yml differ in keys"
 
 
 def test_every_variable_is_prefixed_and_documented_in_the_readme():
