@@ -1,6 +1,6 @@
 """Day 2, end to end on the local cluster through the real playbooks: the key backup
-(playbooks/backup-key.yml) and its restore (playbooks/restore-key.yml), after a deploy by the role
-(tests/deploy/conftest.py's Deployer).
+(playbooks/backup-key.yml) and its restore (playbooks/restore-key.yml), and the drift report
+(playbooks/drift.yml), each after a deploy by the role (tests/deploy/conftest.py's Deployer).
 
 "Nothing was written" is read from the API server's audit log (dry runs persist nothing and are
 left out). The day-2 runs get their own variables file, without the deploy's secrets: so that every
@@ -262,3 +262,56 @@ def test_backup_refusals_keep_every_earlier_backup(cluster, deployer, tmp_path):
     result = play(deployer, "backup-key.yml", **backup_vars)
     assert result.rc != 0 and f"dbbat_backup_file is {backup} for e2e and for e2e-2 too" in result.out, result.tail()
 
+
+def test_drift_names_each_object_and_field(cluster, deployer, helm4):
+    ns = deployer.namespace
+    deployer.vars["dbbat_helm_binary"] = helm4
+    assert deployer.run().rc == 0
+
+    mark = cluster.audit_mark()
+    result = play(deployer, "drift.yml")
+    assert result.rc == 0, result.tail()
+    assert result.recap["changed"] == 0 and result.recap["failed"] == 0
+    assert f"No drift: the 5 objects of release dbbat in namespace {ns} (revision 1, chart" in result.out, result.tail()
+
+    # Changes made outside the inventory.
+    cluster.kubectl("-n", ns, "scale", "deployment/dbbat", "--replicas=3").check()
+    cluster.kubectl("-n", ns, "patch", "deployment", "dbbat", "-p", json.dumps(
+        {"spec": {"template": {"spec": {"containers": [{"name": "dbbat", "image": "example.org/dbbat:patched"}]}}}})
+    ).check()
+    cluster.kubectl("-n", ns, "label", "service", "dbbat", "app.kubernetes.io/part-of=elsewhere", "--overwrite").check()
+    cluster.kubectl("-n", ns, "label", "service", "dbbat", "team=db").check()  # only kubectl sets it: not drift
+    cluster.kubectl("-n", ns, "delete", "configmap", "dbbat").check()
+
+    expected = [
+        f"3 of the 5 objects of release dbbat in namespace {ns}",
+        f"ConfigMap {ns}/dbbat: deleted from the cluster",
+        f'Service {ns}/dbbat: metadata.labels["app.kubernetes.io/part-of"]: "elsewhere" in the cluster,'
+        ' "dbbat" in the release',
+        f"Deployment {ns}/dbbat: spec.replicas: 3 in the cluster, 1 in the release",
+        f'Deployment {ns}/dbbat: spec.template.spec.containers[name=dbbat].image: "example.org/dbbat:patched" in the'
+        ' cluster, "ghcr.io/fclairamb/dbbat:',
+    ]
+    mark = cluster.audit_mark()
+    for args, variables in [((), {}), (("--check",), {})]:
+        result = play(deployer, "drift.yml", *args, **variables)
+        text = " ".join(result.out.split())
+        assert result.rc == 2, result.tail()
+        assert result.recap["changed"] == 0 and result.recap["failed"] == 1
+        for line in expected:
+            assert line in text, (line, result.tail())
+        assert "team" not in text and "applies its revision again" in text
+    # As from an AWX survey: a string.
+    result = play(deployer, "drift.yml", dbbat_drift_fail="false")
+    assert result.rc == 0 and result.recap["changed"] == 0, result.tail()
+    text = " ".join(result.out.split())
+    for line in expected:
+        assert line in text, (line, result.tail())
+    assert cluster.writes(mark) == [], "the drift report writes nothing (its dry runs persist nothing)"
+
+    # What the report says brings them back does: the revision applied again, then no drift.
+    run([helm4, "-n", ns, "rollback", "dbbat", "1", "--force-conflicts", "--wait", "--timeout", "120s"],
+        env=dict(deployer.env)).check()
+    result = play(deployer, "drift.yml")
+    assert result.rc == 0 and "No drift: the 5 objects of release dbbat" in result.out, result.tail()
+    assert "team" in cluster.get("v1", "Service", "dbbat", ns)["metadata"]["labels"]
