@@ -11,18 +11,25 @@ def _load(path):
 
 
 def test_defaults_and_argument_specs_have_the_same_keys_and_defaults():
-    """defaults/main.yml holds exactly the options of every entry point, with the same defaults."""
+    """defaults/main.yml holds exactly the options of every entry point (main, backup_key,
+    restore_key, drift...), and an option several entry points share has the same default and type
+    in each (the role's defaults are loaded whichever entry point runs)."""
     defaults = _load("defaults/main.yml")
     entry_points = _load("meta/argument_specs.yml")["argument_specs"]
-    everything = set()
-    for entry, spec in entry_points.items():
+    assert "main" in entry_points
+    union = set()
+    for entry_point, spec in entry_points.items():
+        assert spec.get("short_description") and spec.get("description"), entry_point
         for name, option in spec["options"].items():
-            everything.add(name)
-            assert "default" in option, f"{entry}: {name} has no default"
-            assert option["default"] == defaults.get(name), \
-                f"{entry}: {name} default {option['default']!r} != {defaults.get(name)!r}"
-            assert option.get("description"), f"{entry}: {name} has no description"
-    assert sorted(defaults) == sorted(everything), "defaults/main.yml and meta/argument_specs.yml differ in keys"
+            union.add(name)
+            where = f"{entry_point}: {name}"
+            assert name in defaults, f"{where} has no default in defaults/main.yml"
+            assert "default" in option, f"{where}: argument_specs has no default"
+            assert option["default"] == defaults[name], f"{where}: default {option['default']!r} != {defaults[name]!r}"
+            assert option.get("description"), f"{where}: no description"
+            assert option.get("type", "str") == entry_points["main"]["options"].get(name, option).get("type", "str"), \
+                f"{where}: another type than in main"
+    assert sorted(defaults) == sorted(union), "defaults/main.yml and meta/argument_specs.yml differ in keys"
 
 
 def test_every_variable_is_prefixed_and_documented_in_the_readme():

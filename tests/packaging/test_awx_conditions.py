@@ -2,7 +2,8 @@
 awx/dbbat.yml: survey answers as strings in JSON extra vars on top of the template's
 extra_vars, the cluster only through the bearer-token credential's K8S_AUTH_* variables (no
 kubeconfig, a host variable naming a kube context that does not exist), secrets as inline
-vaulted inventory values opened with the vault password, no TTY, stdin closed."""
+vaulted inventory values opened with the vault password, no TTY, stdin closed. Then the key
+backup and restore templates, the vault password given as the file their credential type injects."""
 import base64
 import json
 import re
@@ -107,3 +108,69 @@ def test_publish_job_template_under_awx_conditions(oci_registry_tls, tmp_path):
     assert proc.rc == 0, out[-4000:]
     assert reg.password not in out, "the registry password reached the job output"
     assert reg.tag_digest("awx-job/charts/dbbat", str(chart["version"])), "the chart was not pushed"
+
+
+def _inject(cred_type, inputs, workdir):
+    """The environment a job gets from a credential of ``cred_type``: its file injector written
+    to a file of the job's own (``tower.filename``), its env injector rendered."""
+    values = dict(inputs)
+    template = cred_type["injectors"].get("file", {}).get("template")
+    if template is not None:
+        injected = workdir / "credential-file"
+        injected.write_text(re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: values[m[1]], template))
+        injected.chmod(0o600)
+        values["tower.filename"] = str(injected)
+    return {name: re.sub(r"\{\{\s*([\w.]+)\s*\}\}", lambda m: values[m[1]], value)
+            for name, value in cred_type["injectors"]["env"].items()}
+
+
+def test_backup_and_restore_job_templates_under_awx_conditions(cluster, namespace, tmp_path):
+    """"Back up DBBat key" then "Restore DBBat key": the cluster through the bearer-token
+    credential, the vault password through the file the "DBBat backup vault password" credential
+    type injects, survey answers as strings, the backup file from the template's own extra_vars
+    (its folder moved to the test's)."""
+    assets = yaml.safe_load((ROOT / "awx" / "dbbat.yml").read_text())
+    backup_jt, restore_jt = _job_template("Back up DBBat key"), _job_template("Restore DBBat key")
+    host = backup_jt["limit"]
+    data = {"DBB_KEY": base64.b64encode(KEY.encode()).decode(),
+            "DBB_DSN": base64.b64encode(b"postgres://dbbat:awx@db:5432/dbbat").decode()}
+    cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    cluster.apply({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                   "metadata": {"name": "dbbat-secrets", "namespace": namespace}, "data": data})
+
+    (credential,) = [c for c in backup_jt["related"]["credentials"] if c["credential_type"]["kind"] == "cloud"]
+    (cred_type,) = [t for t in assets["credential_types"] if t["natural_key"] == credential["credential_type"]]
+    env = isolated_env(tmp_path, cluster_env=cluster.awx_env(),
+                       extra=_inject(cred_type, {"vault_password": VAULT_PASSWORD}, tmp_path))
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars" / "dbbat").mkdir(parents=True)
+    (inventory / "hosts.yml").write_text(yaml.safe_dump({"dbbat": {
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+                 "ansible_pipelining": True},
+        "hosts": {host: {"dbbat_kube_context": "prod-eu"}}}}))
+    (inventory / "group_vars" / "dbbat" / "main.yml").write_text(yaml.safe_dump({"dbbat_namespace": namespace}))
+
+    def job(jt, answers):
+        extra = yaml.safe_load(jt["extra_vars"])
+        if "dbbat_backup_file" in extra:
+            extra["dbbat_backup_file"] = extra["dbbat_backup_file"].replace("/var/lib/dbbat-backups",
+                                                                            str(tmp_path / "backups"))
+        assert set(answers) == {q["variable"] for q in jt["related"]["survey_spec"]["spec"]}
+        assert all(isinstance(v, str) for v in answers.values())
+        extra.update(answers)
+        proc = run([VENV_BIN / "ansible-playbook", ROOT / jt["playbook"], "-i", inventory, "--limit", host,
+                    "-e", json.dumps(extra)], env=env, cwd=ROOT)
+        out = proc.stdout + proc.stderr
+        assert proc.rc == 0, out[-4000:]
+        for secret in [VAULT_PASSWORD, KEY, *data.values(), "postgres://dbbat:awx@db"]:
+            assert secret not in out, "a secret reached the job output"
+
+    (tmp_path / "backups").mkdir()
+    job(backup_jt, {"dbbat_backup_vault_id": "dbbat", "dbbat_backup_overwrite": "false"})
+    backup = tmp_path / "backups" / f"{host}-{namespace}.vault"
+    assert backup.read_text().startswith("$ANSIBLE_VAULT;1.2;AES256;dbbat\n")
+
+    cluster.delete("v1", "Secret", "dbbat-secrets", namespace)
+    job(restore_jt, {"dbbat_backup_file": str(backup), "dbbat_backup_vault_id": "dbbat",
+                     "dbbat_allow_key_rotation": "false"})
+    assert cluster.get("v1", "Secret", "dbbat-secrets", namespace)["data"] == data

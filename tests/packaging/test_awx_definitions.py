@@ -65,12 +65,17 @@ def _natural_keys(assets):
 
 
 def _references(value):
-    """Every natural-key reference (a dict with a `type`) inside a field value."""
+    """Every natural-key reference (a dict with a `type`) inside a field value. The natural key of
+    an object created within another's related set (a job template's schedule) defines it: only
+    what it refers to is a reference."""
     if isinstance(value, dict):
         if "type" in value and "name" in value:
             yield value
-        for v in value.values():
-            yield from _references(v)
+        for k, v in value.items():
+            if k == "natural_key":
+                yield from (ref for field in v.values() for ref in _references(field))
+            else:
+                yield from _references(v)
     elif isinstance(value, list):
         for v in value:
             yield from _references(v)
@@ -180,6 +185,95 @@ def test_publish_survey_variables_are_publish_playbook_variables(assets):
     assert defaults["dbbat_publish_app_version"] == CHART["appVersion"]
     for var in yaml.safe_load(jt["extra_vars"]):
         assert var in play["vars"], f"extra var {var} is not a variable of playbooks/publish.yml"
+
+
+def _role_entry_point(playbook):
+    """The entry point of the deploy role that a playbook runs (main for `roles:`), or None."""
+    for play in yaml.safe_load((ROOT / playbook).read_text()):
+        for role in play.get("roles", []):
+            if (role if isinstance(role, str) else role.get("role", role.get("name"))) == "fclairamb.dbbat.deploy":
+                return "main"
+        for task in play.get("tasks", []):
+            include = task.get("ansible.builtin.include_role") or task.get("ansible.builtin.import_role") or {}
+            if include.get("name") == "fclairamb.dbbat.deploy":
+                return include.get("tasks_from", "main")
+    return None
+
+
+def _role_job_templates():
+    assets = yaml.safe_load(AWX_FILE.read_text())
+    return [(jt["name"], _role_entry_point(jt["playbook"])) for jt in assets["job_templates"]
+            if _role_entry_point(jt["playbook"])]
+
+
+def test_the_day2_playbooks_have_job_templates():
+    expected = {"Deploy DBBat": "main", "Back up DBBat key": "backup_key", "Restore DBBat key": "restore_key",
+                "DBBat drift": "drift"}
+    assert expected.items() <= dict(_role_job_templates()).items()
+
+
+@pytest.mark.parametrize("name, entry_point", _role_job_templates())
+def test_role_job_templates_ask_for_options_of_their_entry_point(assets, name, entry_point):
+    """Every survey question and extra variable of a job template that runs the role is an option
+    of the entry point its playbook runs, of a type its answer fits (AWX answers with strings and
+    numbers: a bool option is a multiple choice of "true"/"false", which the role reads with
+    `| bool`), and a survey default does not change what the role or the inventory would do."""
+    options = ROLE_SPEC["argument_specs"][entry_point]["options"]
+    jt = _job_template(assets, name)
+    for var in yaml.safe_load(jt["extra_vars"]) or {}:
+        assert var in options, f"{name}: extra var {var} is not an option of entry point {entry_point}"
+    for q in jt["related"]["survey_spec"]["spec"]:
+        var = q["variable"]
+        assert var in options, f"{name}: {var} is not an option of entry point {entry_point}"
+        option = options[var]
+        expected = PROD_VARS.get(var, option.get("default"))
+        if option.get("type", "str") == "bool":
+            assert q["type"] == "multiplechoice" and set(q["choices"]) <= {"true", "false"}, (name, var)
+            assert q["default"] == str(expected).lower(), f"{name}: {var} defaults to {q['default']!r}"
+            continue
+        spec_type, py_type = SURVEY_TYPES[q["type"]]
+        assert option.get("type", "str") == spec_type, f"{name}: {var} survey type {q['type']} vs {option.get('type')}"
+        assert isinstance(q["default"], py_type), f"{name}: {var} default {q['default']!r} is not {spec_type}"
+        if q["type"] == "integer":
+            assert q["min"] <= q["default"] <= q["max"], (name, var)
+        else:
+            assert q["min"] <= len(q["default"]) <= q["max"], (name, var)
+        if "choices" in option:
+            assert q["type"] == "multiplechoice" and set(q["choices"]) <= set(option["choices"]), (name, var)
+        assert q["default"] == expected, f"{name}: {var} survey default {q['default']!r}, inventory/role {expected!r}"
+    # The cluster comes from the job's credential (see Deploy DBBat).
+    assert yaml.safe_load(jt["extra_vars"]).get("dbbat_kube_context") == "", name
+
+
+def test_day2_credentials_fit_what_the_role_reads(assets):
+    """Backup and restore get the cluster's credential and the backup vault password, as a file
+    whose name the role reads from DBBAT_BACKUP_VAULT_PASSWORD_FILE; drift needs the cluster only."""
+    checks = (ROOT / "collections/ansible_collections/fclairamb/dbbat/roles/deploy/tasks/day2_checks.yml").read_text()
+    for name in ("Back up DBBat key", "Restore DBBat key"):
+        credentials = _job_template(assets, name)["related"]["credentials"]
+        assert sorted(c["credential_type"]["kind"] for c in credentials) == ["cloud", "kubernetes"], name
+        (cloud,) = [c for c in credentials if c["credential_type"]["kind"] == "cloud"]
+        (cred_type,) = [t for t in assets["credential_types"] if t["natural_key"] == cloud["credential_type"]]
+        secret_ids = {f["id"] for f in cred_type["inputs"]["fields"] if f.get("secret")}
+        assert secret_ids == set(cred_type["inputs"]["required"]) == {"vault_password"}
+        assert cred_type["injectors"]["file"] == {"template": "{{ vault_password }}"}
+        assert cred_type["injectors"]["env"] == {"DBBAT_BACKUP_VAULT_PASSWORD_FILE": "{{ tower.filename }}"}
+    assert "lookup('ansible.builtin.env', 'DBBAT_BACKUP_VAULT_PASSWORD_FILE')" in checks
+    drift = _job_template(assets, "DBBat drift")
+    assert [c["credential_type"]["kind"] for c in drift["related"]["credentials"]] == ["kubernetes"]
+
+
+def test_the_drift_job_template_runs_on_a_schedule(assets):
+    hosts = yaml.safe_load((ROOT / "inventories" / "prod" / "hosts.yml").read_text())["dbbat"]["hosts"]
+    drift = _job_template(assets, "DBBat drift")
+    (schedule,) = drift["related"]["schedules"]
+    assert schedule["natural_key"]["unified_job_template"] == drift["natural_key"]
+    assert schedule["natural_key"]["name"] == schedule["name"] and schedule["enabled"] is True
+    assert re.fullmatch(r"DTSTART;TZID=UTC:\d{8}T\d{6} RRULE:FREQ=DAILY;INTERVAL=1", schedule["rrule"])
+    # The schedule's limit is the cluster of the template's credential (which AWX lets it keep).
+    assert drift["ask_limit_on_launch"] and schedule["limit"] in hosts
+    cluster = drift["related"]["credentials"][0]["name"]
+    assert cluster.endswith(schedule["limit"].removeprefix("dbbat-")), (cluster, schedule["limit"])
 
 
 def test_deploy_extra_vars_are_role_options(assets):

@@ -97,9 +97,10 @@ options:
     type: dict
     default: {}
   chart_ref:
-    description: Chart reference, C(oci://HOST/PATH/NAME) or a local chart folder.
+    description:
+      - Chart reference, C(oci://HOST/PATH/NAME) or a local chart folder.
+      - Required unless O(render=never) (the dry run needs a chart; the reads do not).
     type: str
-    required: true
   chart_version:
     description: Exact chart version (ignored by Helm for a local folder).
     type: str
@@ -124,7 +125,8 @@ options:
   render:
     description:
       - V(auto) runs the dry run when the release would change, V(always) runs it anyway,
-        V(never) reads only.
+        V(never) reads only (then O(chart_ref) may be omitted, and RV(change) does not look at the
+        chart version).
     type: str
     choices: [auto, always, never]
     default: auto
@@ -158,6 +160,15 @@ EXAMPLES = r"""
 - name: Refuse a release left pending by an interrupted run
   ansible.builtin.assert:
     that: not (plan.release.pending | default(false))
+
+- name: Only read the Secret, reduced to checks (no chart, no dry run)
+  fclairamb.dbbat.release_plan:
+    release_name: dbbat
+    release_namespace: dbbat
+    secret_name: dbbat-secrets
+    key_sha256: "{{ backed_up_key | hash('sha256') }}"
+    render: never
+  register: current
 """
 
 RETURN = r"""
@@ -326,7 +337,7 @@ def argument_spec():
         values=dict(type="dict", default={}),
         user_values=dict(type="dict", default={}),
         value_sources=dict(type="dict", default={}),
-        chart_ref=dict(type="str", required=True),
+        chart_ref=dict(type="str"),
         chart_version=dict(type="str"),
         render=dict(type="str", choices=["auto", "always", "never"], default="auto"),
         # The chart registry's; named registry_* as kubernetes.core's options (in AUTH_ARG_SPEC
@@ -338,6 +349,14 @@ def argument_spec():
         binary_path=dict(type="path"),
     )
     return spec
+
+
+def check_params(params):
+    """Why the parameters cannot go together, or ``None``."""
+    if params["render"] != "never" and not params["chart_ref"]:
+        return ("chart_ref is required when render is %s: the dry run needs a chart (render=never reads the cluster"
+                " only)" % params["render"])
+    return None
 
 
 def secret_checks(data, keys, key_sha256):
@@ -451,6 +470,9 @@ def dry_run(module, helm, values, chart):
 def main():
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
+    problem = check_params(p)
+    if problem:
+        module.fail_json(msg=problem)
     ns, name = p["release_namespace"], p["release_name"]
     result = {"changed": False, "helm_version": None}
     try:
@@ -465,8 +487,8 @@ def main():
         result["release_values"] = values
         release = release_state(cluster.release_records(name, ns))
         result["release"] = release
-        result["change"] = helm_needed(release, values, p["chart_version"] if p["chart_ref"].startswith("oci://")
-                                       else None)
+        oci = (p["chart_ref"] or "").startswith("oci://")
+        result["change"] = helm_needed(release, values, p["chart_version"] if oci else None)
         result["services"] = cluster.services(name, ns)
         result["deployment"] = cluster.deployment(name, ns)
     except (CoreException, DynamicApiError) as exc:

@@ -94,3 +94,12 @@ def test_namespace_and_secret_applies_only_what_is_asked_in_order():
 def test_the_chart_cache_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert release_plan.chart_cache() == str(tmp_path / "fclairamb.dbbat" / "charts")
+
+
+def test_chart_ref_is_only_required_for_the_dry_run():
+    assert release_plan.check_params({"render": "never", "chart_ref": None}) is None
+    assert release_plan.check_params({"render": "auto", "chart_ref": "oci://example.org/charts/dbbat"}) is None
+    for render in ("auto", "always"):
+        problem = release_plan.check_params({"render": render, "chart_ref": None})
+        assert problem.startswith("chart_ref is required when render is %s" % render), problem
+    assert "chart_ref" not in [name for name, spec in release_plan.argument_spec().items() if spec.get("required")]
