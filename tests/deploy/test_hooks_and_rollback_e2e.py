@@ -122,3 +122,11 @@ def test_rollback_shows_what_changes_refuses_an_older_dbbat_and_rolls_back(clust
     # An explicit revision that does not exist: a clear refusal.
     result = _rollback(deployer, dbbat_rollback_revision=42)
     assert result.rc != 0 and "revision 42 is not in the release's history" in result.out
+
+    # A misspelt option is refused before the cluster is read, with the closest name.
+    mark = cluster.audit_mark()
+    result = _rollback(deployer, dbbat_rollback_revison=1)
+    text = " ".join(result.out.split())
+    assert result.rc != 0
+    assert "dbbat_rollback_revison is not an option of fclairamb.dbbat.deploy; did you mean dbbat_rollback_revision?" in text
+    assert cluster.writes(mark) == []
