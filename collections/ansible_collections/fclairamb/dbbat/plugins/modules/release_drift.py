@@ -32,15 +32,8 @@ author:
   - Florent Clairambault (@fclairamb)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - fclairamb.dbbat.release
 options:
-  release_name:
-    description: Name of the Helm release.
-    type: str
-    required: true
-  release_namespace:
-    description: Namespace of the release and of its records.
-    type: str
-    required: true
   field_manager:
     description:
       - Field manager of the dry-run applies. As they persist nothing, it never appears in the

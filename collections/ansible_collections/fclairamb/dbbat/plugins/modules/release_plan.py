@@ -37,15 +37,8 @@ author:
   - Florent Clairambault (@fclairamb)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - fclairamb.dbbat.release
 options:
-  release_name:
-    description: Name of the Helm release.
-    type: str
-    required: true
-  release_namespace:
-    description: Namespace of the release, its Secret and its records.
-    type: str
-    required: true
   secret_name:
     description: Secret holding the encryption key C(DBB_KEY) and the storage DSN C(DBB_DSN).
     type: str

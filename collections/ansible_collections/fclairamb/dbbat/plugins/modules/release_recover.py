@@ -25,15 +25,8 @@ author:
   - Florent Clairambault (@fclairamb)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - fclairamb.dbbat.release
 options:
-  release_name:
-    description: Name of the Helm release.
-    type: str
-    required: true
-  release_namespace:
-    description: Namespace of the release.
-    type: str
-    required: true
   timeout:
     description: Seconds Helm waits for the rollback or the removal.
     type: int

@@ -25,15 +25,8 @@ author:
   - Florent Clairambault (@fclairamb)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
+  - fclairamb.dbbat.release
 options:
-  release_name:
-    description: Name of the Helm release.
-    type: str
-    required: true
-  release_namespace:
-    description: Namespace of the release.
-    type: str
-    required: true
   revision:
     description: Revision to roll back to; V(0) means the newest earlier revision that was deployed.
     type: int
