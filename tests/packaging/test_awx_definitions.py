@@ -208,7 +208,7 @@ def _role_job_templates():
 
 def test_the_day2_playbooks_have_job_templates():
     expected = {"Deploy DBBat": "main", "Back up DBBat key": "backup_key", "Restore DBBat key": "restore_key",
-                "DBBat drift": "drift"}
+                "DBBat drift": "drift", "Roll back DBBat": "rollback"}
     assert expected.items() <= dict(_role_job_templates()).items()
 
 
