@@ -11,14 +11,18 @@ Measures, each repeated (median shown), against the same cluster, registry and c
     (its audit log; a PATCH that changes nothing counts);
   - ten environments: one run of playbooks/deploy.yml for ten hosts, ten fresh namespaces,
     forks=10, against one environment alone; then the same ten again, unchanged. On a machine
-    with few cores this is bound by CPU: every host runs its own Python modules and helm.
+    with few cores this is bound by CPU: every host runs its own Python modules and helm, so the
+    CPU time of the playbook and its children is printed too, with the floor it sets on this
+    machine's cores (the control plane, on the same cores here, comes on top).
 Prints wall times and the three ratios next to their goals; asserts nothing on time.
 
     python benchmarks/deploy.py [--repeat 3] [--helm PATH]
 """
 import argparse
 import base64
+import os
 import re
+import resource
 import statistics
 import sys
 import tempfile
@@ -74,7 +78,8 @@ class Bench:
         self.runs = 0
 
     def playbook(self, book, namespaces, forks=5):
-        """Run ``book`` for one host per namespace; returns (seconds, changed, writes)."""
+        """Run ``book`` for one host per namespace; returns (seconds, changed, writes, CPU seconds of
+        ansible-playbook and every process it waited for: modules, helm)."""
         self.runs += 1
         hosts = {f"env-{i}": {"dbbat_namespace": ns} for i, ns in enumerate(namespaces)}
         inventory = self.work / f"hosts-{self.runs}.yml"
@@ -85,13 +90,20 @@ class Bench:
             "dbbat_registry_plain_http": True, "dbbat_db_host": "db", "dbbat_db_password": "pw",
             "dbbat_encryption_key": KEY, "dbbat_helm_binary": self.helm, "dbbat_wait_timeout": 120}}}))
         mark = self.cluster.audit_mark()
+        cpu_before = _children_cpu()
         start = time.perf_counter()
         result = run([VENV_BIN / "ansible-playbook", book, "-i", inventory, "-f", str(forks)], env=self.env)
         elapsed = time.perf_counter() - start
+        cpu = _children_cpu() - cpu_before
         if not result.ok:
             sys.exit("benchmark step failed: %s\n%s" % (book, result.tail()))
         changed = sum(int(v) for v in re.findall(r" changed=(\d+)", result.stdout))
-        return elapsed, changed, len(self.cluster.writes(mark))
+        return elapsed, changed, len(self.cluster.writes(mark)), cpu
+
+
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main():
@@ -115,17 +127,21 @@ def main():
         times = {name: [] for name in ("baseline (ns + Secret + helm)", "first deploy (role)",
                                        "no-op re-run (role)", "one environment", "ten environments (forks=10)",
                                        "ten environments, unchanged")}
-        noop_changed, noop_writes = [], []
+        noop_changed, noop_writes, cpu_one, cpu_ten = [], [], [], []
         for i in range(opts.repeat):
             times["baseline (ns + Secret + helm)"].append(bench.playbook(str(work / "baseline.yml"), [f"base-{i}"])[0])
             times["first deploy (role)"].append(bench.playbook(role, [f"role-{i}"])[0])
-            seconds, changed, writes = bench.playbook(role, [f"role-{i}"])
+            seconds, changed, writes, _ = bench.playbook(role, [f"role-{i}"])
             times["no-op re-run (role)"].append(seconds)
             noop_changed.append(changed)
             noop_writes.append(writes)
-            times["one environment"].append(bench.playbook(role, [f"one-{i}"], forks=10)[0])
+            seconds, _, _, cpu = bench.playbook(role, [f"one-{i}"], forks=10)
+            times["one environment"].append(seconds)
+            cpu_one.append(cpu)
             ten = [f"ten-{i}-{n}" for n in range(10)]
-            times["ten environments (forks=10)"].append(bench.playbook(role, ten, forks=10)[0])
+            seconds, _, _, cpu = bench.playbook(role, ten, forks=10)
+            times["ten environments (forks=10)"].append(seconds)
+            cpu_ten.append(cpu)
             times["ten environments, unchanged"].append(bench.playbook(role, ten, forks=10)[0])
     finally:
         reg.stop()
@@ -146,6 +162,12 @@ def main():
         print(f"{name:32} {value:8.2f} {'<= %.1f' % GOALS[name]:>8}  {'met' if value <= GOALS[name] else 'NOT MET'}")
     print(f"\nno-op re-run: changed={max(noop_changed)}, client write requests seen by the API server: "
           f"{max(noop_writes)} (goal 0)")
+    cores = len(os.sched_getaffinity(0))
+    floor = statistics.median(cpu_ten) / cores
+    print(f"ten environments: Ansible, its modules and helm used {statistics.median(cpu_ten):.1f} CPU-seconds "
+          f"(one environment: {statistics.median(cpu_one):.1f}); on this machine's {cores} cores that alone takes at "
+          f"least {floor:.1f} s, {floor / median['one environment']:.2f} x one environment, before the control "
+          f"plane's share of the same cores")
 
 
 if __name__ == "__main__":
