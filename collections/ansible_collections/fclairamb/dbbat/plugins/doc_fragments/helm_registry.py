@@ -52,12 +52,4 @@ options:
       - Needs Helm >= 3.13 (and >= 3.18 to log in with O(username) over plain HTTP).
     type: bool
     default: false
-  binary_path:
-    description:
-      - Path of the helm binary. By default the first C(helm) in E(PATH).
-      - Helm 3 (>= 3.8) and Helm 4 are supported; the module detects the version and uses the
-        right flags for it.
-    type: path
-requirements:
-  - helm >= 3.8 (Helm 3 or Helm 4) on the host that runs the module
 """

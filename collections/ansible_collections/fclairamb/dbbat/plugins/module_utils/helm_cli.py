@@ -122,13 +122,18 @@ def parse_digest(output):
     return match.group(1) if match else None
 
 
-def classify_registry_error(text):
-    """One of plain_http_mismatch, https_mismatch, client_certificate, tls, denied, unauthorized, unreachable,
-    not_found, other."""
-    for kind, pattern in ERROR_PATTERNS:
+def _classify(patterns, text):
+    """The kind of the first ``(kind, pattern)`` whose pattern matches ``text``, else ``other``."""
+    for kind, pattern in patterns:
         if pattern.search(text or ""):
             return kind
     return "other"
+
+
+def classify_registry_error(text):
+    """One of plain_http_mismatch, https_mismatch, client_certificate, tls, denied, unauthorized, unreachable,
+    not_found, other."""
+    return _classify(ERROR_PATTERNS, text)
 
 
 def last_error_line(text):
@@ -274,10 +279,7 @@ SIGNING_ERROR_PATTERNS = (
 def classify_signing_error(text):
     """One of passphrase_required, wrong_passphrase, ambiguous_key, not_secret_keyring, key_not_found,
     keyring_unreadable, other."""
-    for kind, pattern in SIGNING_ERROR_PATTERNS:
-        if pattern.search(text or ""):
-            return kind
-    return "other"
+    return _classify(SIGNING_ERROR_PATTERNS, text)
 
 
 def signing_error_message(kind, key, keyring, detail):
@@ -427,6 +429,22 @@ def upgrade_argv(binary, version, release, chart, namespace, chart_version=None,
     if dry_run:
         argv.append("--dry-run=server")
     return argv + registry_flags("upgrade", version, **tls)
+
+
+def rollback_argv(binary, release, revision, namespace, timeout):
+    """``helm rollback`` to ``revision``, waiting up to ``timeout`` seconds."""
+    return [binary, "rollback", release, str(revision), "--namespace", namespace, "--wait", "--timeout",
+            "%ds" % timeout]
+
+
+def uninstall_argv(binary, release, namespace, timeout):
+    """``helm uninstall``, waiting up to ``timeout`` seconds for the objects to go."""
+    return [binary, "uninstall", release, "--namespace", namespace, "--wait", "--timeout", "%ds" % timeout]
+
+
+def test_argv(binary, release, namespace, timeout):
+    """``helm test``, waiting up to ``timeout`` seconds for each test pod."""
+    return [binary, "test", release, "--namespace", namespace, "--timeout", "%ds" % timeout]
 
 
 def kube_env(auth):

@@ -49,6 +49,7 @@ description:
   - An OCI push uploads the blobs first and moves the tag last, so a failed run never leaves a
     half-published version behind the tag.
 extends_documentation_fragment:
+  - fclairamb.dbbat.helm_binary
   - fclairamb.dbbat.helm_registry
 options:
   chart_path:

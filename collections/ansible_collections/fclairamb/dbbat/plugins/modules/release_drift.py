@@ -145,10 +145,10 @@ import json
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.cluster_reads import ClusterReads
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.drift import (
     current_record, manifest_objects, object_drift, object_ref)
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_module import release_argument_spec
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import summarize_release
 
 try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 except ImportError:  # pragma: no cover - kubernetes.core is a dependency of the collection
@@ -201,9 +201,7 @@ def compare(k8s, obj, release_namespace, field_manager):
 
 
 def main():
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(release_name=dict(type="str", required=True), release_namespace=dict(type="str", required=True),
-                field_manager=dict(type="str", default="fclairamb.dbbat-drift"))
+    spec = release_argument_spec(field_manager=dict(type="str", default="fclairamb.dbbat-drift"))
     module = AnsibleK8SModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
     name, ns = p["release_name"], p["release_namespace"]

@@ -38,6 +38,7 @@ author:
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - fclairamb.dbbat.release
+  - fclairamb.dbbat.helm_binary
 options:
   secret_name:
     description: Secret holding the encryption key C(DBB_KEY) and the storage DSN C(DBB_DSN).
@@ -112,9 +113,6 @@ options:
     description: Reach the registry over plain HTTP (a local test registry).
     type: bool
     default: false
-  binary_path:
-    description: Path of the helm binary (by default the first C(helm) in E(PATH)).
-    type: path
   render:
     description:
       - V(auto) runs the dry run when the release would change, V(always) runs it anyway,
@@ -292,15 +290,13 @@ import tempfile
 
 from ansible_collections.fclairamb.dbbat.plugins.module_utils import helm_cli
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.cluster_reads import ClusterReads
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_module import cluster_helm, release_argument_spec
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import (
     explain_refusal, fingerprint, helm_needed, release_state)
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import is_encryption_key
 
 try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-    # _create_auth_spec resolves the connection (options, then K8S_AUTH_*) for kubernetes.core's
-    # own client; helm's environment is built from its result so that both reach the same cluster.
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import _create_auth_spec, get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
     HAS_KUBERNETES_CORE = True
@@ -314,10 +310,7 @@ except ImportError:  # pragma: no cover - reported by AnsibleK8SModule
 
 
 def argument_spec():
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(
-        release_name=dict(type="str", required=True),
-        release_namespace=dict(type="str", required=True),
+    return release_argument_spec(
         secret_name=dict(type="str", required=True),
         secret_keys=dict(type="list", elements="str", default=["DBB_KEY", "DBB_DSN"], no_log=False),
         key_sha256=dict(type="str", no_log=False),
@@ -333,15 +326,14 @@ def argument_spec():
         chart_ref=dict(type="str"),
         chart_version=dict(type="str"),
         render=dict(type="str", choices=["auto", "always", "never"], default="auto"),
-        # The chart registry's; named registry_* as kubernetes.core's options (in AUTH_ARG_SPEC
-        # above) already have username, password, cert_file... for the cluster.
+        # The chart registry's; named registry_* as kubernetes.core's connection options already
+        # have username, password, cert_file... for the cluster.
         registry_username=dict(type="str"),
         registry_password=dict(type="str", no_log=True),
         registry_ca_file=dict(type="path"),
         registry_plain_http=dict(type="bool", default=False),
         binary_path=dict(type="path"),
     )
-    return spec
 
 
 def check_params(params):
@@ -442,14 +434,14 @@ def pull(module, helm):
         shutil.rmtree(work_dir, ignore_errors=True)
 
 
-def dry_run(module, helm, values, chart):
+def dry_run(module, helm, env, values, chart):
     """Helm's server-side dry run of the install or upgrade of ``chart`` (an archive or a folder);
     returns the ``render`` result."""
     p = module.params
     argv = helm_cli.upgrade_argv(helm.binary, helm.version, p["release_name"], chart, p["release_namespace"],
                                  dry_run=True)
     # Values go on stdin (-f -): nothing of them in argv or on disk.
-    rc, out, err = helm.run(argv, data=json.dumps(values), env=helm_cli.kube_env(_create_auth_spec(module)))
+    rc, out, err = helm.run(argv, data=json.dumps(values), env=env)
     if rc == 0:
         manifest = out.split("\nMANIFEST:\n", 1)[-1].split("\nNOTES:\n", 1)[0]
         return {"done": True, "ok": True, "problems": [], "error": None, "services": rendered_services(manifest)}
@@ -496,13 +488,12 @@ def main():
     result["chart_archive"] = None
     if p["render"] == "always" or (p["render"] == "auto" and result["change"]):
         try:
-            # AnsibleK8SModule proxies only part of AnsibleModule: helm runs through the one it wraps.
-            helm = helm_cli.HelmCli(module._module, p["binary_path"])
+            helm, env = cluster_helm(module)
             result["helm_version"] = helm_cli.format_version(helm.version)
             chart = p["chart_ref"]
             if chart.startswith("oci://"):
                 chart = result["chart_archive"] = pull(module, helm)
-            result["render"] = dry_run(module, helm, values, chart)
+            result["render"] = dry_run(module, helm, env, values, chart)
         except helm_cli.HelmError as exc:
             result["chart_archive"] = None
             result["render"] = {"done": True, "ok": False, "problems": [], "services": [], "error": exc.message}

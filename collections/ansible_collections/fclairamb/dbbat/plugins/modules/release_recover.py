@@ -26,18 +26,15 @@ author:
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - fclairamb.dbbat.release
+  - fclairamb.dbbat.helm_binary
 options:
   timeout:
     description: Seconds Helm waits for the rollback or the removal.
     type: int
     default: 300
-  binary_path:
-    description: Path of the helm binary (by default the first C(helm) in E(PATH)).
-    type: path
 notes:
   - Supports check mode, which reports what it would do.
 requirements:
-  - helm >= 3.8 (Helm 3 or Helm 4)
   - kubernetes (Python) >= 24.2.0
 """
 
@@ -67,17 +64,12 @@ command:
   type: str
 """
 
-import copy
-
 from ansible_collections.fclairamb.dbbat.plugins.module_utils import helm_cli
-from ansible_collections.fclairamb.dbbat.plugins.module_utils.cluster_reads import ClusterReads
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_module import (
+    cluster_helm, read_release_records, release_argument_spec)
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import release_state
 
 try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-    # _create_auth_spec resolves the connection (options, then K8S_AUTH_*) for kubernetes.core's
-    # own client; helm's environment is built from its result so that both reach the same cluster.
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import _create_auth_spec, get_api_client
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 except ImportError:  # pragma: no cover - kubernetes.core is a dependency of the collection
     pass
@@ -93,33 +85,25 @@ def recovery(release):
 
 
 def main():
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(release_name=dict(type="str", required=True), release_namespace=dict(type="str", required=True),
-                timeout=dict(type="int", default=300), binary_path=dict(type="path"))
+    spec = release_argument_spec(timeout=dict(type="int", default=300), binary_path=dict(type="path"))
     module = AnsibleK8SModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
     name, ns = p["release_name"], p["release_namespace"]
-    try:
-        records = ClusterReads(get_api_client(module=module).client).release_records(name, ns)
-    except Exception as exc:
-        module.fail_json(msg="cannot read the records of release %s/%s: %s" % (ns, name, exc))
-    release = release_state(records)
+    release = release_state(read_release_records(module))
     action, revision = recovery(release)
     result = {"changed": action != "none", "action": action, "revision": revision,
               "status": release["status"] if release else None, "command": None}
     if action == "none":
         module.exit_json(**result)
     try:
-        # AnsibleK8SModule proxies only part of AnsibleModule: helm runs through the one it wraps.
-        helm = helm_cli.HelmCli(module._module, p["binary_path"])
-        timeout = "%ds" % p["timeout"]
+        helm, env = cluster_helm(module)
         if action == "rollback":
-            argv = [helm.binary, "rollback", name, str(revision), "--namespace", ns, "--wait", "--timeout", timeout]
+            argv = helm_cli.rollback_argv(helm.binary, name, revision, ns, p["timeout"])
         else:
-            argv = [helm.binary, "uninstall", name, "--namespace", ns, "--wait", "--timeout", timeout]
+            argv = helm_cli.uninstall_argv(helm.binary, name, ns, p["timeout"])
         result["command"] = " ".join(argv)
         if not module.check_mode:
-            rc, out, err = helm.run(argv, env=helm_cli.kube_env(_create_auth_spec(module)))
+            rc, out, err = helm.run(argv, env=env)
             if rc != 0:
                 module.fail_json(msg="%s of release %s/%s (%s) failed: %s"
                                  % (action, ns, name, result["status"], helm_cli.last_error_line(err or out)),

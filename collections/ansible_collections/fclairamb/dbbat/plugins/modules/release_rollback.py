@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - fclairamb.dbbat.release
+  - fclairamb.dbbat.helm_binary
 options:
   revision:
     description: Revision to roll back to; V(0) means the newest earlier revision that was deployed.
@@ -39,13 +40,9 @@ options:
     description: Seconds Helm waits for the rollback.
     type: int
     default: 300
-  binary_path:
-    description: Path of the helm binary (by default the first C(helm) in E(PATH)).
-    type: path
 notes:
   - Supports check mode and diff mode.
 requirements:
-  - helm >= 3.8 (Helm 3 or Helm 4)
   - kubernetes (Python) >= 24.2.0
 """
 
@@ -100,34 +97,25 @@ changed_values:
   elements: str
 """
 
-import copy
-
 from ansible_collections.fclairamb.dbbat.plugins.module_utils import helm_cli
-from ansible_collections.fclairamb.dbbat.plugins.module_utils.cluster_reads import ClusterReads
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_module import (
+    cluster_helm, read_release_records, release_argument_spec)
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import rollback_plan, version_key
 
 try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-    # kubernetes.core's own resolution of the connection (options, then K8S_AUTH_*): helm's
-    # environment is built from its result, as for the collection's other modules.
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import _create_auth_spec, get_api_client
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 except ImportError:  # pragma: no cover - kubernetes.core is a dependency of the collection
     pass
 
 
 def main():
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(release_name=dict(type="str", required=True), release_namespace=dict(type="str", required=True),
-                revision=dict(type="int", default=0), allow_schema_downgrade=dict(type="bool", default=False),
-                timeout=dict(type="int", default=300), binary_path=dict(type="path"))
+    spec = release_argument_spec(revision=dict(type="int", default=0),
+                                 allow_schema_downgrade=dict(type="bool", default=False),
+                                 timeout=dict(type="int", default=300), binary_path=dict(type="path"))
     module = AnsibleK8SModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
     name, ns = p["release_name"], p["release_namespace"]
-    try:
-        records = ClusterReads(get_api_client(module=module).client).release_records(name, ns)
-    except Exception as exc:
-        module.fail_json(msg="cannot read the records of release %s/%s: %s" % (ns, name, exc))
+    records = read_release_records(module)
     try:
         plan = rollback_plan(records, p["revision"] or None)
     except ValueError as exc:
@@ -154,11 +142,8 @@ def main():
     if module.check_mode:
         module.exit_json(changed=True, **result)
     try:
-        # AnsibleK8SModule proxies only part of AnsibleModule: helm runs through the one it wraps.
-        helm = helm_cli.HelmCli(module._module, p["binary_path"])
-        argv = [helm.binary, "rollback", name, str(target["revision"]), "--namespace", ns, "--wait",
-                "--timeout", "%ds" % p["timeout"]]
-        rc, out, err = helm.run(argv, env=helm_cli.kube_env(_create_auth_spec(module)))
+        helm, env = cluster_helm(module)
+        rc, out, err = helm.run(helm_cli.rollback_argv(helm.binary, name, target["revision"], ns, p["timeout"]), env=env)
     except helm_cli.HelmError as exc:
         module.fail_json(msg=exc.message, **result)
     if rc != 0:

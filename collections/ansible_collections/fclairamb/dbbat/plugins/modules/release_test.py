@@ -25,18 +25,16 @@ author:
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - fclairamb.dbbat.release
+  - fclairamb.dbbat.helm_binary
 options:
   timeout:
     description: Seconds Helm waits for each test pod.
     type: int
     default: 300
-  binary_path:
-    description: Path of the helm binary (by default the first C(helm) in E(PATH)).
-    type: path
 notes:
   - In check mode nothing runs (the release may not even be installed yet).
 requirements:
-  - helm >= 3.8 (Helm 3 or Helm 4)
+  - kubernetes (Python) >= 24.2.0
 """
 
 EXAMPLES = r"""
@@ -65,16 +63,12 @@ output:
   type: str
 """
 
-import copy
 import re
 
 from ansible_collections.fclairamb.dbbat.plugins.module_utils import helm_cli
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_module import cluster_helm, release_argument_spec
 
 try:
-    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-    # kubernetes.core's own resolution of the connection (options, then K8S_AUTH_*): helm's
-    # environment is built from its result, as for the collection's other modules.
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import _create_auth_spec
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 except ImportError:  # pragma: no cover - kubernetes.core is a dependency of the collection
     pass
@@ -88,19 +82,15 @@ def parse_tests(output):
 
 
 def main():
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
-    spec.update(release_name=dict(type="str", required=True), release_namespace=dict(type="str", required=True),
-                timeout=dict(type="int", default=300), binary_path=dict(type="path"))
+    spec = release_argument_spec(timeout=dict(type="int", default=300), binary_path=dict(type="path"))
     module = AnsibleK8SModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
     if module.check_mode:
         module.exit_json(changed=False, tests=[], output="")
     try:
-        # AnsibleK8SModule proxies only part of AnsibleModule: helm runs through the one it wraps.
-        helm = helm_cli.HelmCli(module._module, p["binary_path"])
-        argv = [helm.binary, "test", p["release_name"], "--namespace", p["release_namespace"],
-                "--timeout", "%ds" % p["timeout"]]
-        rc, out, err = helm.run(argv, env=helm_cli.kube_env(_create_auth_spec(module)))
+        helm, env = cluster_helm(module)
+        rc, out, err = helm.run(helm_cli.test_argv(helm.binary, p["release_name"], p["release_namespace"], p["timeout"]),
+                                env=env)
     except helm_cli.HelmError as exc:
         module.fail_json(msg=exc.message, tests=[], output="")
     tests = parse_tests(out + "\n" + err)

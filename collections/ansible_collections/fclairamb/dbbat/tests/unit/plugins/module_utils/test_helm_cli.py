@@ -325,3 +325,12 @@ def test_kube_env_passes_the_cluster_through_variables_never_argv():
     assert env["HELM_KUBECAFILE"] == "/ca.crt" and env["HELM_KUBEINSECURE_SKIP_TLS_VERIFY"] == "true"
     assert env["HELM_KUBECONTEXT"] == "c" and not env["KUBECONFIG"].startswith("~")
     assert helm_cli.kube_env({}) == {}
+
+
+def test_release_commands_wait_and_name_the_namespace():
+    assert helm_cli.rollback_argv("helm", "dbbat", 3, "prod", 300) == [
+        "helm", "rollback", "dbbat", "3", "--namespace", "prod", "--wait", "--timeout", "300s"]
+    assert helm_cli.uninstall_argv("helm", "dbbat", "prod", 60) == [
+        "helm", "uninstall", "dbbat", "--namespace", "prod", "--wait", "--timeout", "60s"]
+    assert helm_cli.test_argv("helm", "dbbat", "prod", 120) == [
+        "helm", "test", "dbbat", "--namespace", "prod", "--timeout", "120s"]
