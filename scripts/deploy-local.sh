@@ -7,7 +7,11 @@
 #   to use another one on purpose;
 # - none answers, and kind and a running Docker exist: a kind cluster `dbbat` (pods run the image);
 # - otherwise the local cluster of scripts/local-cluster.sh (context kwok-dbbat): a real
-#   Kubernetes control plane whose nodes and pods are simulated, so nothing runs the image.
+#   Kubernetes control plane with a real node, where DBBat runs (its image built from source where
+#   it cannot be pulled); on a machine that cannot run that node, kwok nodes only, where pods
+#   are simulated and nothing runs the image (the job says so at the end).
+# With DBBat running, the job ends by asking its API for /api/v1/version through the same
+# `kubectl port-forward` it prints.
 # Extra arguments go to ansible-playbook (e.g. --check --diff, -v).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,11 +60,25 @@ kubectl -n dbbat-postgres rollout status deployment/postgres --timeout=300s
 log "ansible-playbook playbooks/deploy.yml -i inventories/local $*"
 ansible-playbook playbooks/deploy.yml -i inventories/local "$@"
 
-case "$ctx" in
-    kwok-*)
-        cat >&2 <<MSG
+# The commands the role printed, tried as printed: DBBat answers its version through a port-forward.
+api_version() {
+    local port pf out
+    port=$(kubectl -n dbbat get service dbbat -o jsonpath='{.spec.ports[?(@.name=="http")].port}')
+    kubectl -n dbbat port-forward svc/dbbat "8080:$port" >/dev/null 2>&1 &
+    pf=$!
+    for _ in $(seq 50); do
+        out=$(curl -fsS --max-time 2 http://localhost:8080/api/v1/version 2>/dev/null) && break
+        sleep 0.2
+    done
+    kill "$pf" 2>/dev/null; wait "$pf" 2>/dev/null || true
+    [ -n "${out:-}" ] && printf '%s' "$out"
+}
 
-DBBat is deployed to the local cluster '$ctx'. It is a simulated cluster: a real Kubernetes
+if [[ $ctx == kwok-* ]] && ! kubectl get node dbbat-node >/dev/null 2>&1; then
+    cat >&2 <<MSG
+
+DBBat is deployed to the local cluster '$ctx' with simulated nodes only (this machine cannot run
+its real node: scripts/local-node.sh check says why). A real Kubernetes
 $(kubectl version 2>/dev/null | sed -n 's/^Server Version: //p') control plane (API server, controllers, scheduler, admission, RBAC) whose nodes and pods are
 simulated by kwok: the objects, the rollout and the pods' status are real, but no container
 runs the DBBat image, so the port-forward commands above have nothing to reach.
@@ -68,5 +86,16 @@ runs the DBBat image, so the port-forward commands above have nothing to reach.
   remove it:    make cluster-down   (or: scripts/local-cluster.sh down)
 To see DBBat itself run, use kind or another cluster with real nodes (make deploy uses it first).
 MSG
-        ;;
-esac
+    exit 0
+fi
+
+version=$(api_version) || die "DBBat was deployed, but /api/v1/version did not answer through kubectl port-forward: kubectl -n dbbat get pods; kubectl -n dbbat logs deploy/dbbat"
+log "DBBat answers through kubectl port-forward: GET /api/v1/version -> $version"
+if [[ $ctx == kwok-* ]]; then
+    cat >&2 <<MSG
+
+DBBat runs on the real node of the local cluster '$ctx' (kubelet, containerd and runc on this
+machine; the DBBat image built from its source where it cannot be pulled). The commands above
+work as printed. Remove it all with: make cluster-down
+MSG
+fi

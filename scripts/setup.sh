@@ -9,7 +9,12 @@
 #   docker-registry   Debian's package (a real OCI registry for the publish tests), and gnupg
 #                     (throwaway keys for the chart signing tests)
 #   .tools/bin/       kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok,
-#                     kwokctl: the local cluster, built from Go modules (tools/cluster/build.sh)
+#                     kwokctl, and the real node's kubelet, kube-proxy, containerd, runc, CNI
+#                     plugins, CoreDNS, crictl: the local cluster, built from Go modules
+#                     (tools/cluster/build.sh)
+#   .tools/images/    the real node's images where they cannot be pulled (tools/images/build.sh)
+#   Debian packages   iptables, conntrack (the node's network), libseccomp-dev, pkg-config (runc),
+#                     mmdebstrap (the PostgreSQL image), postgresql-client (psql for the tests)
 #
 # A second run only checks stamps and exits quickly. Nothing is installed outside
 # the checkout except the Debian package, which needs root or sudo.
@@ -155,6 +160,15 @@ setup_cluster() {
     bash "$ROOT/tools/cluster/build.sh" "$TOOLS/bin"
 }
 
+# --- the real node's images, where nothing can be pulled (tools/images/build.sh) ------------------
+setup_images() {
+    if ! command -v go >/dev/null 2>&1; then
+        log "warning: Go is not installed: the real node's images are not built"
+        return 0
+    fi
+    bash "$ROOT/tools/images/build.sh" "$TOOLS/images"
+}
+
 # --- CRDs the chart's tests validate its custom objects against (tools/crds/fetch.sh) ---
 setup_crds() {
     if ! command -v go >/dev/null 2>&1; then
@@ -212,15 +226,19 @@ setup_node_tools() {
 }
 
 # --- Debian packages ------------------------------------------------------------
+DEBIAN_PACKAGES=(docker-registry apache2-utils openssl gnupg iptables conntrack libseccomp-dev pkg-config
+                 mmdebstrap postgresql-client curl ca-certificates tzdata)
 setup_debian() {
-    command -v docker-registry >/dev/null 2>&1 && command -v htpasswd >/dev/null 2>&1 \
-        && command -v openssl >/dev/null 2>&1 && command -v gpg >/dev/null 2>&1 && return 0
-    command -v apt-get >/dev/null 2>&1 || die "docker-registry, htpasswd, openssl and gpg are needed (Debian: docker-registry apache2-utils openssl gnupg)"
-    local sudo=""
+    local missing=() p sudo=""
+    for p in "${DEBIAN_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    command -v apt-get >/dev/null 2>&1 || die "these are needed: ${missing[*]} (Debian package names)"
     [ "$(id -u)" = 0 ] || sudo="sudo"
-    log "installing docker-registry apache2-utils openssl gnupg (apt)"
+    log "installing ${missing[*]} (apt)"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq docker-registry apache2-utils openssl gnupg >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 main() {
@@ -231,6 +249,7 @@ main() {
     setup_checkov
     setup_galaxy_importer
     setup_cluster
+    setup_images
     setup_crds
     log "ready: $("$TOOLS/bin/helm3" version --short), $("$TOOLS/bin/helm4" version --short), kubectl $("$TOOLS/bin/kubectl" version --client -o json | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), $("$VENV/bin/ansible" --version | head -1)"
 }
