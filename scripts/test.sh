@@ -21,7 +21,7 @@ part() {
     if [ $rc -eq 0 ]; then results+=("ok"); else results+=("FAILED ($rc)"); failed=1; fi
 }
 
-part "pytest (chart, cluster, publish, deploy, packaging)" python -m pytest -n 2 tests
+part "pytest (chart, cluster, publish, deploy, packaging)" python -m pytest -n 2 --dist loadgroup tests
 part "molecule (kwok)" molecule test -s kwok
 part "ansible-test units" bash scripts/ansible-test-offline.sh units --venv
 part "ansible-test sanity" bash scripts/ansible-test-offline.sh sanity --venv

@@ -1,8 +1,10 @@
 """The local Kubernetes cluster for the tests: the one scripts/local-cluster.sh runs (a real
-kube-apiserver, kube-controller-manager, kube-scheduler and etcd 1.37; nodes and pods simulated
-by kwok, see tools/cluster/kwok.yaml for what the simulation does and does not do).
+kube-apiserver, kube-controller-manager, kube-scheduler and etcd 1.37). Its nodes are kwok's
+(pods get a status, no container runs: tools/cluster/kwok.yaml says what is simulated) and, with
+``real_node=True``, also the real node of scripts/local-node.sh, where containers run (one per
+machine: the session fixture `real_cluster` starts it once for all the tests that need it).
 
-    cluster = Cluster.start(workdir, name)     # or the session fixture `cluster`
+    cluster = Cluster.start(workdir, name)     # or the session fixtures `cluster`, `real_cluster`
     cluster.kubeconfig, cluster.context, cluster.url, cluster.ca_file
     cluster.env()                 # {"KUBECONFIG": ...}, for isolated_env(cluster_env=...)
     cluster.awx_env(token=None)   # K8S_AUTH_* as AWX's bearer-token credential injects them
@@ -13,12 +15,17 @@ by kwok, see tools/cluster/kwok.yaml for what the simulation does and does not d
     cluster.delete(api_version, kind, name, namespace=None)
     cluster.kubectl(*args)        # a Result; kubectl with the cluster's kubeconfig
     mark = cluster.audit_mark(); ...; cluster.writes(mark)   # what clients wrote meanwhile
+    cluster.container_pid(pod, container)  # real node: the container's process on this machine
+    with cluster.port_forward(namespace, "svc/NAME", port) as local_port: ...
     cluster.stop_control_plane() / cluster.start_control_plane()
     cluster.stop()                # delete the cluster
 """
 import base64
+import contextlib
 import fcntl
 import json
+import socket
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -28,9 +35,11 @@ from .paths import ROOT, tool
 from .proc import run
 
 LOCAL_CLUSTER = ROOT / "scripts" / "local-cluster.sh"
+LOCAL_NODE = ROOT / "scripts" / "local-node.sh"
 # The control plane's own components write all the time (status, leases, endpoints); the
 # writes a test counts are those of the clients it runs.
-CONTROL_PLANE_AGENTS = ("kube-apiserver/", "kube-controller-manager/", "kube-scheduler/", "kwok-controller/")
+CONTROL_PLANE_AGENTS = ("kube-apiserver/", "kube-controller-manager/", "kube-scheduler/", "kwok-controller/",
+                        "kubelet/", "kube-proxy/", "coredns/")
 TESTKIT_AGENT = "dbbat-testkit"
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 # kwokctl picks free ports by probing: two clusters started at once could pick the same ones.
@@ -38,9 +47,10 @@ START_LOCK = Path("/tmp/dbbat-testkit-cluster-start.lock")
 
 
 class Cluster:
-    def __init__(self, workdir, name):
+    def __init__(self, workdir, name, real_node=False):
         self.workdir = Path(workdir)
         self.name = name
+        self.real_node = real_node
         self.context = f"kwok-{name}"
         self.kubeconfig = str(self.workdir / "kubeconfig")
         self.kwok_workdir = self.workdir / "kwok"
@@ -52,12 +62,13 @@ class Cluster:
     # -- lifecycle ---------------------------------------------------------------------------
     def _script(self, *args, timeout=300):
         env = isolated_env(self.workdir / "control", extra={
-            "KWOK_WORKDIR": str(self.kwok_workdir), "KUBECONFIG": self.kubeconfig, "DBBAT_CLUSTER_NAME": self.name})
+            "KWOK_WORKDIR": str(self.kwok_workdir), "KUBECONFIG": self.kubeconfig, "DBBAT_CLUSTER_NAME": self.name,
+            "DBBAT_REAL_NODE": "1" if self.real_node else "0"})
         return run(["bash", LOCAL_CLUSTER, *args], env=env, timeout=timeout)
 
     @classmethod
-    def start(cls, workdir, name="test"):
-        cluster = cls(workdir, name)
+    def start(cls, workdir, name="test", real_node=False):
+        cluster = cls(workdir, name, real_node)
         START_LOCK.touch(exist_ok=True)
         with open(START_LOCK) as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -134,6 +145,40 @@ class Cluster:
     def kubectl(self, *args, input=None, timeout=120):
         env = isolated_env(self.workdir / "control", cluster_env=self.env())
         return run([tool("kubectl"), "--context", self.context, *args], env=env, input=input, timeout=timeout)
+
+    # -- the real node ---------------------------------------------------------------------------
+    def container_pid(self, pod, container):
+        """The host PID of ``container`` of ``pod`` (a dict) running on the real node, read from
+        containerd through crictl: its /proc shows what the container really runs as."""
+        status = next(s for s in pod["status"]["containerStatuses"] if s["name"] == container)
+        container_id = status["containerID"].split("://", 1)[1]
+        result = run([tool("crictl"), "--runtime-endpoint", f"unix:///run/dbbat-node-{self.name}/containerd.sock",
+                      "inspect", container_id]).check()
+        return json.loads(result.stdout)["info"]["pid"]
+
+    def ctr(self, *args):
+        """containerd's own client on the real node's containerd (namespace k8s.io, the CRI's)."""
+        return run([tool("ctr"), "--address", f"/run/dbbat-node-{self.name}/containerd.sock", "--namespace", "k8s.io",
+                    *args])
+
+    @contextlib.contextmanager
+    def port_forward(self, namespace, target, port):
+        """``kubectl port-forward`` to ``target`` (e.g. svc/dbbat) ``port`` on a free local port,
+        for the block's duration; yields that local port."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            local = probe.getsockname()[1]
+        env = isolated_env(self.workdir / "control", cluster_env=self.env())
+        proc = subprocess.Popen([tool("kubectl"), "--context", self.context, "-n", namespace, "port-forward",
+                                 target, f"{local}:{port}"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        try:
+            line = proc.stdout.readline()
+            assert line.startswith("Forwarding from"), f"kubectl port-forward {target}: {line}{proc.stdout.read()}"
+            yield local
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
 
     # -- direct reads and writes (test set-up and assertions) -----------------------------------
     @property

@@ -3,7 +3,10 @@
 Tools: helm3, helm4, helm_any (each in turn), helm (the default), kubectl.
 Processes: ``env`` (isolated_env for the test's tmp_path).
 Cluster: ``cluster`` (one local cluster per test session, i.e. per pytest-xdist worker, started
-in a few seconds), ``namespace`` (a name unused so far, deleted after the test).
+in a few seconds; kwok nodes only), ``namespace`` (a name unused so far, deleted after the test).
+Real node: ``real_cluster`` (one cluster with the real node of scripts/local-node.sh for the
+whole run: tests marked ``real_node`` all run on one xdist worker, see tests/conftest.py),
+``real_namespace``, ``storage`` (the throwaway PostgreSQL of make deploy, running there).
 Registry: ``oci_registry_plain``, ``oci_registry_tls`` (session), ``oci_registry`` (each in
 turn), ``oci_registry_factory`` (fresh ones for one test), ``published_dbbat_chart`` (charts/dbbat
 published by the collection's module to the TLS registry).
@@ -14,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from .cluster import Cluster
+from .cluster import LOCAL_NODE, Cluster
+from .proc import run
+from .storage import Storage
 from .env import isolated_env
 from .paths import CHART_DIR, ToolMissing, tool
 from .registry import PublishedChart, Registry, publish_with_module
@@ -82,6 +87,37 @@ def namespace(cluster):
     name = cluster.unique_namespace("t")
     yield name
     cluster.delete("v1", "Namespace", name)
+
+
+@pytest.fixture(scope="session")
+def real_cluster(tmp_path_factory):
+    """The local cluster with its real node (containers run; kwok nodes tainted). Where this
+    machine cannot run a real node, the tests that need one are skipped, saying why; in CI
+    (CI=true) they fail instead, since the project's CI machine can."""
+    lacks = run(["bash", str(LOCAL_NODE), "check"])
+    if lacks.rc != 0:
+        reason = "no real node on this machine: " + "; ".join(lacks.stdout.split("\n")).strip("; ")
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    started = Cluster.start(tmp_path_factory.mktemp("real-cluster"), name="real", real_node=True)
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def real_namespace(real_cluster):
+    """A namespace of its own on the real-node cluster, deleted after the test."""
+    name = real_cluster.unique_namespace("r")
+    yield name
+    real_cluster.delete("v1", "Namespace", name)
+
+
+@pytest.fixture(scope="session")
+def storage(real_cluster):
+    """The throwaway PostgreSQL of `make deploy` (molecule/resources/manifests/postgres.yml), on the
+    real node; ``storage.database()`` makes a database of the test's own and gives its DSN."""
+    return Storage.start(real_cluster)
 
 
 # -- the OCI registry -------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ import ipaddress
 from pathlib import Path
 
 
-def write_certificates(directory, ca_name="dbbat test CA", server_ip="127.0.0.1"):
-    """A CA, a server certificate for ``server_ip`` and a client certificate, both signed by it,
+def write_certificates(directory, ca_name="dbbat test CA", server_ip="127.0.0.1", server_names=()):
+    """A CA, a server certificate for ``server_ip`` (and the DNS ``server_names``) and a client
+    certificate, both signed by it,
     valid for two days. Returns the paths: ``{"ca", "server_cert", "server_key", "client_cert",
     "client_key"}`` (keys 0600). Key identifiers are set: Python 3.13's strict verification wants them.
     """
@@ -57,7 +58,8 @@ def write_certificates(directory, ca_name="dbbat test CA", server_ip="127.0.0.1"
         )
         if role == "server":
             builder = builder.add_extension(
-                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(server_ip))]), critical=False)
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(server_ip)),
+                                             *(x509.DNSName(name) for name in server_names)]), critical=False)
         cert = builder.sign(ca_key, hashes.SHA256())
         paths[role + "_cert"], paths[role + "_key"] = directory / (role + ".crt"), directory / (role + ".key")
         paths[role + "_cert"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
