@@ -226,8 +226,10 @@ _CONFLICT = re.compile(r'conflicts? with "([^"]+)"(?: with subresource "([^"]+)"
 _OBJECT = re.compile(r"while applying object ([^ ]+) [^,]+, Kind=(\w+)")
 
 
-# A failed hook Job: Helm 3 "job NAME failed: ...", Helm 4 "resource Job/NAMESPACE/NAME not ready".
-_HOOK_PHASE = re.compile(r"(pre-install|pre-upgrade|post-install|post-upgrade|pre-rollback|post-rollback) hooks failed")
+# A failed hook Job: Helm 3 "job NAME failed: ...", Helm 4 "resource Job/NAMESPACE/NAME not ready";
+# the phase as "PHASE hooks failed", or, on a first install with Helm 4.3, "failed PHASE:".
+_PHASES = "pre-install|pre-upgrade|post-install|post-upgrade|pre-rollback|post-rollback"
+_HOOK_PHASE = re.compile(r"(?:(%s) hooks failed|\bfailed (%s):)" % (_PHASES, _PHASES))
 _HOOK_JOB = re.compile(r"(?:\bjob ([a-z0-9][-a-z0-9.]*) failed|resource Job/[^/\s]+/([a-z0-9][-a-z0-9.]*) not ready)")
 
 
@@ -237,7 +239,8 @@ def explain_helm_failure(output):
     "rollback_failed" | "uninstalled" | None, "cause": the last "Error:" line}``."""
     text = output or ""
     phase, job = _HOOK_PHASE.search(text), _HOOK_JOB.search(text)
-    hook = {"phase": phase.group(1), "job": (job.group(1) or job.group(2)) if job else None} if phase else None
+    hook = {"phase": phase.group(1) or phase.group(2), "job": (job.group(1) or job.group(2)) if job else None} \
+        if phase else None
     conflicts = []
     for match in _CONFLICT.finditer(text):
         fields = [match.group(3)] if match.group(3) else \

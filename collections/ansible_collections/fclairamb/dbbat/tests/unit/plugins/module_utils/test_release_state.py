@@ -129,6 +129,15 @@ def test_helm_failure_names_the_failed_hook_job_in_both_majors():
         assert found["hook"] == {"phase": "pre-upgrade", "job": "dbbat-migrate"} and found["outcome"] == "rolled_back"
 
 
+def test_helm_failure_names_the_failed_hook_job_of_a_first_install_with_helm_4():
+    # As Helm 4.3 said it on the local cluster's real node, the Job's pod refused by PostgreSQL.
+    text = ("Error: INSTALLATION FAILED: release dbbat failed, and has been uninstalled due to rollback-on-failure"
+            " being set: failed pre-install: resource Job/ns/dbbat-migrate not ready. status: Failed, message:"
+            " Job Failed. failed: 1/1")
+    found = rs.explain_helm_failure(text)
+    assert found["hook"] == {"phase": "pre-install", "job": "dbbat-migrate"} and found["outcome"] == "uninstalled"
+
+
 def test_an_unknown_key_is_named_itself():
     stderr = ("Error: values don't meet the specifications of the schema(s) in the following chart(s):\ndbbat:\n"
               "- at '': additional properties 'serivce' not allowed\n")
