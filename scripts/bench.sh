@@ -14,3 +14,4 @@ bench() {
 # One line per benchmark.
 bench "publish (helm_chart_publish vs bare helm push)" python benchmarks/publish.py
 bench "deploy (role vs bare namespace + Secret + helm)" python benchmarks/deploy.py
+bench "rolling upgrade on the real node (new PostgreSQL clients turned away)" python benchmarks/rollout.py

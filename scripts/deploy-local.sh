@@ -60,20 +60,6 @@ kubectl -n dbbat-postgres rollout status deployment/postgres --timeout=300s
 log "ansible-playbook playbooks/deploy.yml -i inventories/local $*"
 ansible-playbook playbooks/deploy.yml -i inventories/local "$@"
 
-# The commands the role printed, tried as printed: DBBat answers its version through a port-forward.
-api_version() {
-    local port pf out
-    port=$(kubectl -n dbbat get service dbbat -o jsonpath='{.spec.ports[?(@.name=="http")].port}')
-    kubectl -n dbbat port-forward svc/dbbat "8080:$port" >/dev/null 2>&1 &
-    pf=$!
-    for _ in $(seq 50); do
-        out=$(curl -fsS --max-time 2 http://localhost:8080/api/v1/version 2>/dev/null) && break
-        sleep 0.2
-    done
-    kill "$pf" 2>/dev/null; wait "$pf" 2>/dev/null || true
-    [ -n "${out:-}" ] && printf '%s' "$out"
-}
-
 if [[ $ctx == kwok-* ]] && ! kubectl get node dbbat-node >/dev/null 2>&1; then
     cat >&2 <<MSG
 
@@ -89,7 +75,7 @@ MSG
     exit 0
 fi
 
-version=$(api_version) || die "DBBat was deployed, but /api/v1/version did not answer through kubectl port-forward: kubectl -n dbbat get pods; kubectl -n dbbat logs deploy/dbbat"
+version=$(bash "$ROOT/scripts/api-version.sh" dbbat dbbat) || die "DBBat was deployed, but /api/v1/version did not answer through kubectl port-forward: kubectl -n dbbat get pods; kubectl -n dbbat logs deploy/dbbat"
 log "DBBat answers through kubectl port-forward: GET /api/v1/version -> $version"
 if [[ $ctx == kwok-* ]]; then
     cat >&2 <<MSG

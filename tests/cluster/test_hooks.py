@@ -37,7 +37,7 @@ def created(cluster, mark, namespace):
             if w["verb"] in ("create", "patch") and w["code"] == 201]
 
 
-def test_install_migrates_first_then_test_passes(cluster, namespace, release):
+def test_install_creates_the_migration_job_first_and_the_test_pod_kwok_completes_succeeds(cluster, namespace, release):
     mark = cluster.audit_mark()
     release("install", "dbbat", CHART_DIR, "-f", ci_file("minimal"), "--wait", "--timeout", "3m").check()
     order = created(cluster, mark, namespace)
@@ -55,7 +55,7 @@ def test_install_migrates_first_then_test_passes(cluster, namespace, release):
     assert cluster.get("v1", "Pod", "dbbat-test", namespace) is None, "deleted once it succeeded"
 
 
-def test_failed_migration_stops_the_upgrade_and_leaves_the_pods_alone(cluster, namespace, release):
+def test_a_migration_job_kwok_fails_stops_the_upgrade_and_leaves_the_pods_alone(cluster, namespace, release):
     release("install", "dbbat", CHART_DIR, "-f", ci_file("minimal"), "--wait", "--timeout", "3m").check()
     before = cluster.get("apps/v1", "Deployment", "dbbat", namespace)
 

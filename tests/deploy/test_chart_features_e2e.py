@@ -30,7 +30,7 @@ def _pod_template(cluster, namespace):
     return cluster.get("apps/v1", "Deployment", "dbbat", namespace)["spec"]["template"]
 
 
-def test_the_proxy_serves_a_certificate_from_a_secret_and_pods_roll_when_it_changes(cluster, deployer, tmp_path):
+def test_the_proxy_tls_secret_is_mounted_and_pods_roll_when_it_changes(cluster, deployer, tmp_path):
     ns = deployer.namespace
     cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {
         "name": ns, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}})

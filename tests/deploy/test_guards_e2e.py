@@ -217,7 +217,7 @@ def test_fields_changed_by_another_manager_are_named_and_can_be_taken_back(clust
     assert deployment["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":0.25.3")
 
 
-def test_an_upgrade_whose_pods_never_become_ready_is_rolled_back_and_the_old_pods_keep_serving(cluster, deployer):
+def test_an_upgrade_whose_pods_kwok_keeps_unready_is_rolled_back_to_the_old_replicaset(cluster, deployer):
     ns = deployer.namespace
     assert deployer.run().rc == 0
     (old,) = cluster.list("apps/v1", "ReplicaSet", ns, label_selector="app.kubernetes.io/instance=dbbat")

@@ -36,7 +36,7 @@ def _template(cluster, namespace):
     return cluster.get("apps/v1", "Deployment", "dbbat", namespace)["spec"]["template"]
 
 
-def test_a_failed_migration_stops_the_upgrade_before_any_pod_rolls_and_says_why(cluster, deployer):
+def test_a_migration_job_kwok_fails_stops_the_upgrade_before_any_pod_rolls_and_the_role_says_why(cluster, deployer):
     ns = deployer.namespace
     assert deployer.run().rc == 0
     image = _template(cluster, ns)["spec"]["containers"][0]["image"]
@@ -61,7 +61,7 @@ def test_a_failed_migration_stops_the_upgrade_before_any_pod_rolls_and_says_why(
     assert cluster.get("batch/v1", "Job", "dbbat-migrate", ns) is None
 
 
-def test_helm_test_runs_after_a_deploy_and_a_failed_one_says_why(cluster, deployer):
+def test_helm_test_runs_after_a_deploy_and_one_kwok_fails_is_reported(cluster, deployer):
     ns = deployer.namespace
     run = deployer.run()
     assert run.rc == 0 and _ran(run, "Verify | helm test dbbat"), run.tail()

@@ -3,20 +3,25 @@ awx/dbbat.yml: survey answers as strings in JSON extra vars on top of the templa
 extra_vars, the cluster only through the bearer-token credential's K8S_AUTH_* variables (no
 kubeconfig, a host variable naming a kube context that does not exist), secrets as inline
 vaulted inventory values opened with the vault password, no TTY, stdin closed. Then the key
-backup and restore templates, the vault password given as the file their credential type injects."""
+backup and restore templates, the vault password given as the file their credential type injects.
+The deploy runs on the local cluster's real node, where the DBBat it deployed answers."""
 import base64
 import json
 import re
 import sys
+import urllib.request
 
+import pytest
 import yaml
 
 from testkit.env import isolated_env
 from testkit.paths import CHART_DIR, ROOT, VENV_BIN
 from testkit.proc import run
+from testkit.storage import PASSWORD as STORAGE_PASSWORD
+from testkit.storage import USER as STORAGE_USER
 
 KEY = base64.b64encode(b"awx-conditions-key-0123456789abc").decode()
-PASSWORD = "awx-db-password"
+PASSWORD = STORAGE_PASSWORD   # the throwaway PostgreSQL's, as a vaulted inventory value
 VAULT_PASSWORD = "awx-vault-password"
 
 
@@ -32,7 +37,11 @@ def _encrypt_string(env, workdir, name, value):
     return proc.stdout
 
 
-def test_deploy_job_template_under_awx_conditions(cluster, namespace, tmp_path):
+@pytest.mark.real_node
+def test_deploy_job_template_under_awx_conditions_deploys_a_dbbat_that_answers(
+        real_cluster, storage, real_namespace, tmp_path):
+    cluster, namespace = real_cluster, real_namespace
+    storage.database(namespace)
     jt = _job_template("Deploy DBBat")
     host = jt["limit"]
     # The job's environment: AWX's credential variables, nothing of a kubeconfig, an empty HOME.
@@ -51,8 +60,11 @@ def test_deploy_job_template_under_awx_conditions(cluster, namespace, tmp_path):
     (inventory / "group_vars" / "dbbat" / "main.yml").write_text(yaml.safe_dump({
         "dbbat_namespace": namespace,
         "dbbat_chart_ref": str(CHART_DIR),
-        "dbbat_db_host": "postgres.storage.svc",
-        "dbbat_wait_timeout": 120,
+        "dbbat_db_host": "postgres.dbbat-postgres.svc",
+        "dbbat_db_user": STORAGE_USER,
+        "dbbat_db_name": namespace,
+        "dbbat_db_sslmode": "disable",
+        "dbbat_wait_timeout": 180,
         "dbbat_encryption_key": "{{ vault_dbbat_encryption_key }}",
         "dbbat_db_password": "{{ vault_dbbat_db_password }}",
     }))
@@ -79,6 +91,13 @@ def test_deploy_job_template_under_awx_conditions(cluster, namespace, tmp_path):
     assert deployment["spec"]["replicas"] == 3, "the survey's \"3\" must deploy 3 replicas"
     assert deployment["status"]["readyReplicas"] == 3
     assert cluster.secret_data("dbbat-secrets", namespace)["DBB_KEY"] == KEY
+    # The DBBat it deployed answers, through the port-forward the role prints.
+    service = cluster.get("v1", "Service", "dbbat", namespace)
+    http = next(p["port"] for p in service["spec"]["ports"] if p["name"] == "http")
+    with cluster.port_forward(namespace, "svc/dbbat", http) as port:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/version", timeout=10) as response:
+            assert json.load(response)["build_version"] == yaml.safe_load(
+                (CHART_DIR / "Chart.yaml").read_text())["appVersion"]
 
 
 def test_publish_job_template_under_awx_conditions(oci_registry_tls, tmp_path):
