@@ -68,11 +68,11 @@ lacks() {
     if [ -f "$OWNER" ] && [ "$(cat "$OWNER")" != "$NODE" ] && pgrep -f -- "--config $(cat "$OWNER")/containerd.toml" >/dev/null; then
         echo "another cluster's real node runs on this machine ($(cat "$OWNER")): one at a time"
     fi
-    images_ready || echo "images: this machine cannot pull and $IMAGES has no pause image (make setup builds them)"
+    images_ready || echo "images: this machine cannot pull and $IMAGES lacks the pause or DBBat image (make setup builds them; DBBat's needs its source: tools/images/README.md)"
 }
 
 # Images come from a registry where the machine can pull, else from tools/images' builds.
-images_ready() { [ -f "$IMAGES/PULL" ] || [ -f "$IMAGES/pause.oci.tar" ]; }
+images_ready() { [ -f "$IMAGES/PULL" ] || { [ -f "$IMAGES/pause.oci.tar" ] && [ -f "$IMAGES/dbbat.oci.tar" ]; }; }
 
 # --- configuration ----------------------------------------------------------------------------
 render() {  # render TEMPLATE OUT: fill in the @NAME@ values of tools/cluster/node/ templates
