@@ -9,6 +9,7 @@
 #   scripts/local-node.sh down    stop everything and leave nothing behind: processes, pods,
 #                                 mounts, the bridge and the pods' interfaces, iptables rules,
 #                                 cgroups, the ip_forward setting as it was
+#   scripts/local-node.sh leftovers   list what a node of this cluster left on the machine (exit 1)
 #
 # Same variables as local-cluster.sh: DBBAT_CLUSTER_NAME, KWOK_WORKDIR, KUBECONFIG. The node's
 # state and logs are in $KWOK_WORKDIR/clusters/NAME/node/ (sockets and the pods' network
@@ -273,9 +274,30 @@ down() {
     rm -rf "$RUN" "$NODE"
 }
 
+# What `down` must have removed, one line each (the tests run it after every real node).
+leftovers() {
+    local p
+    [ ! -e "$NODE" ] || echo "folder $NODE"
+    [ ! -e "$RUN" ] || echo "folder $RUN"
+    ip link show "$BRIDGE" >/dev/null 2>&1 && echo "interface $BRIDGE"
+    ip -o link show type veth 2>/dev/null | grep -q "master $BRIDGE" && echo "pod interfaces on $BRIDGE"
+    awk '{print $2}' /proc/self/mounts | grep -E "^($NODE|$RUN)(/|$)" | sed 's/^/mount /'
+    for p in iptables ip6tables; do
+        command -v "$p-save" >/dev/null 2>&1 || continue
+        "$p-save" 2>/dev/null | grep -E "^:($CHAIN|KUBE-[A-Z-]+) " | sed "s/^:\([^ ]*\).*/$p chain \1/"
+    done
+    find /sys/fs/cgroup -maxdepth 2 -type d -name "$NODE_NAME" 2>/dev/null | sed 's/^/cgroup /'
+    for p in containerd kubelet kube-proxy coredns; do
+        pgrep -f -- "$BIN/$p .*$NODE" >/dev/null && echo "process $p"
+    done
+    pgrep -f -- "containerd-shim-runc-v2 .*-address $RUN/" >/dev/null && echo "process containerd-shim-runc-v2"
+    return 0
+}
+
 case "${1:-}" in
+    leftovers) left=$(leftovers); [ -z "$left" ] || { printf '%s\n' "$left"; exit 1; } ;;
     check) missing=$(lacks); [ -z "$missing" ] || { printf '%s\n' "$missing"; exit 1; } ;;
     up) up ;;
     down) down ;;
-    *) die "usage: $0 check|up|down" ;;
+    *) die "usage: $0 check|up|down|leftovers" ;;
 esac

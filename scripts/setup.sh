@@ -241,17 +241,21 @@ setup_debian() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# Each part's time, when it did something (a warm set-up only compares stamps).
+timed() {
+    local start=$SECONDS
+    "$@"
+    [ $((SECONDS - start)) -lt 2 ] || log "${1#setup_}: $((SECONDS - start)) s"
+}
+
 main() {
-    setup_venv
-    setup_binaries
-    setup_debian
-    setup_node_tools
-    setup_checkov
-    setup_galaxy_importer
-    setup_cluster
-    setup_images
-    setup_crds
-    log "ready: $("$TOOLS/bin/helm3" version --short), $("$TOOLS/bin/helm4" version --short), kubectl $("$TOOLS/bin/kubectl" version --client -o json | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), $("$VENV/bin/ansible" --version | head -1)"
+    local part
+    for part in setup_venv setup_binaries setup_debian setup_node_tools setup_checkov setup_galaxy_importer \
+                setup_cluster setup_images setup_crds; do
+        timed "$part"
+    done
+    # sed reads all of ansible's output: `head -1` would close the pipe on it (a BrokenPipe traceback).
+    log "ready: $("$TOOLS/bin/helm3" version --short), $("$TOOLS/bin/helm4" version --short), kubectl $("$TOOLS/bin/kubectl" version --client -o json | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), $("$VENV/bin/ansible" --version | sed -n 1p)"
 }
 
 main "$@"

@@ -77,6 +77,10 @@ class Cluster:
 
     def stop(self):
         self._script("down")
+        if self.real_node:
+            left = run(["bash", LOCAL_NODE, "leftovers"], env=isolated_env(self.workdir / "control", extra={
+                "KWOK_WORKDIR": str(self.kwok_workdir), "DBBAT_CLUSTER_NAME": self.name}))
+            assert left.rc == 0, f"the real node left this behind after `down`:\n{left.stdout}"
 
     def stop_control_plane(self):
         """Stop every component (the API server stops answering); the state is kept."""
