@@ -76,12 +76,12 @@ lacks() {
 images_ready() { [ -f "$IMAGES/PULL" ] || { [ -f "$IMAGES/pause.oci.tar" ] && [ -f "$IMAGES/dbbat.oci.tar" ]; }; }
 
 # --- configuration ----------------------------------------------------------------------------
-render() {  # render TEMPLATE OUT: fill in the @NAME@ values of tools/cluster/node/ templates
-    sed -e "s#@STATE@#$NODE#g; s#@RUN@#$RUN#g; s#@BIN@#$BIN#g; s#@CA@#$CLUSTER_DIR/pki/ca.crt#g" \
-        -e "s#@NODE_NAME@#$NODE_NAME#g; s#@BRIDGE@#$BRIDGE#g; s#@POD_CIDR@#$POD_CIDR#g; s#@GATEWAY@#$GATEWAY#g" \
-        -e "s#@CONTEXT@#$CONTEXT#g; s#@KUBELET_PORT@#$KUBELET_PORT#g; s#@KUBELET_HEALTHZ_PORT@#$KUBELET_HEALTHZ_PORT#g" \
-        -e "s#@PROXY_HEALTHZ_PORT@#$PROXY_HEALTHZ_PORT#g; s#@PROXY_METRICS_PORT@#$PROXY_METRICS_PORT#g" \
-        -e "s#@DNS_HEALTH_PORT@#$DNS_HEALTH_PORT#g; s#@DNS_READY_PORT@#$DNS_READY_PORT#g" "$1" > "$2"
+render() {  # render TEMPLATE OUT: fill in the __NAME__ values of tools/cluster/node/ templates
+    sed -e "s#__STATE__#$NODE#g; s#__RUN__#$RUN#g; s#__BIN__#$BIN#g; s#__CA__#$CLUSTER_DIR/pki/ca.crt#g" \
+        -e "s#__NODE_NAME__#$NODE_NAME#g; s#__BRIDGE__#$BRIDGE#g; s#__POD_CIDR__#$POD_CIDR#g; s#__GATEWAY__#$GATEWAY#g" \
+        -e "s#__CONTEXT__#$CONTEXT#g; s#__KUBELET_PORT__#$KUBELET_PORT#g; s#__KUBELET_HEALTHZ_PORT__#$KUBELET_HEALTHZ_PORT#g" \
+        -e "s#__PROXY_HEALTHZ_PORT__#$PROXY_HEALTHZ_PORT#g; s#__PROXY_METRICS_PORT__#$PROXY_METRICS_PORT#g" \
+        -e "s#__DNS_HEALTH_PORT__#$DNS_HEALTH_PORT#g; s#__DNS_READY_PORT__#$DNS_READY_PORT#g" "$1" > "$2"
 }
 
 # A client certificate signed by the cluster's CA, and a kubeconfig with it: each component gets

@@ -81,12 +81,16 @@ def cluster(tmp_path_factory):
     started.stop()
 
 
+def _own_namespace(cluster, prefix):
+    name = cluster.unique_namespace(prefix)
+    yield name
+    cluster.delete("v1", "Namespace", name)
+
+
 @pytest.fixture
 def namespace(cluster):
     """A namespace name of its own for the test; whatever the test made there is deleted after."""
-    name = cluster.unique_namespace("t")
-    yield name
-    cluster.delete("v1", "Namespace", name)
+    yield from _own_namespace(cluster, "t")
 
 
 @pytest.fixture(scope="session")
@@ -107,10 +111,8 @@ def real_cluster(tmp_path_factory):
 
 @pytest.fixture
 def real_namespace(real_cluster):
-    """A namespace of its own on the real-node cluster, deleted after the test."""
-    name = real_cluster.unique_namespace("r")
-    yield name
-    real_cluster.delete("v1", "Namespace", name)
+    """A namespace name of its own on the real-node cluster, deleted after the test."""
+    yield from _own_namespace(real_cluster, "r")
 
 
 @pytest.fixture(scope="session")
