@@ -2,7 +2,10 @@
 API server validates, defaults and admits it): every CI value set installs with Helm 3 and Helm 4
 into a namespace that enforces the "restricted" Pod Security Standard and becomes Available; an
 unchanged upgrade changes nothing; history, rollback and uninstall behave; and the namespace
-really refuses a pod that breaks the standard."""
+really refuses a pod that breaks the standard.
+
+Nodes: kwok's only (the `cluster` fixture, one cluster per worker): pods get a status from kwok's
+stages and no container runs; where DBBat itself must run, the tests are in tests/realnode."""
 import json
 
 import pytest

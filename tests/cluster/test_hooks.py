@@ -1,6 +1,9 @@
 """The migration Job and the helm test pod on a real API server: the local cluster (admission with
 Pod Security "restricted" enforced, controllers, RBAC), whose kubelets kwok simulates; a pod
-annotation makes a run-to-completion pod fail (tools/cluster/kwok.yaml)."""
+annotation makes a run-to-completion pod fail (tools/cluster/kwok.yaml).
+
+Nodes: kwok's only (the `cluster` fixture, one cluster per worker): pods get a status from kwok's
+stages and no container runs; where DBBat itself must run, the tests are in tests/realnode."""
 import base64
 
 import pytest

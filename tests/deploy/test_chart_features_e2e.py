@@ -1,6 +1,9 @@
 """Role variables of the chart's newer features, end to end on the local cluster: the proxy's TLS
 certificate from an existing Secret (pods roll when it changes) and air-gapped installs through a
-registry mirror (the chart and every image come from it)."""
+registry mirror (the chart and every image come from it).
+
+Nodes: kwok's only (the `cluster` fixture, one cluster per worker): pods get a status from kwok's
+stages and no container runs; where DBBat itself must run, the tests are in tests/realnode."""
 import base64
 from pathlib import Path
 

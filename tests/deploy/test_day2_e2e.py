@@ -4,7 +4,10 @@
 
 "Nothing was written" is read from the API server's audit log (dry runs persist nothing and are
 left out). The day-2 runs get their own variables file, without the deploy's secrets: so that every
-file of the test's folder but the deploy's own variables can be searched for secrets in clear."""
+file of the test's folder but the deploy's own variables can be searched for secrets in clear.
+
+Nodes: kwok's only (the `cluster` fixture, one cluster per worker): pods get a status from kwok's
+stages and no container runs; where DBBat itself must run, the tests are in tests/realnode."""
 import base64
 import json
 import urllib.parse

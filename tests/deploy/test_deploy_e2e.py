@@ -4,7 +4,10 @@ basic auth).
 
 Each test is one story in a namespace of its own, its steps in order (robust under pytest -n 2).
 "Nothing was written" is read from the API server's audit log (testkit.cluster.writes): on a real
-cluster, controllers keep updating status, so resourceVersions prove nothing."""
+cluster, controllers keep updating status, so resourceVersions prove nothing.
+
+Nodes: kwok's only (the `cluster` fixture, one cluster per worker): pods get a status from kwok's
+stages and no container runs; where DBBat itself must run, the tests are in tests/realnode."""
 import base64
 import urllib.parse
 

@@ -2,7 +2,10 @@
 proven (counted in the API server's audit log), a namespaced ServiceAccount under real RBAC can
 deploy, releases left pending by an interrupted run are refused and then recovered on purpose,
 Helm 4's server-side apply conflicts are named, and a failing upgrade is rolled back while the
-previous ReplicaSet keeps serving (pods that never become Ready: a kwok stage)."""
+previous ReplicaSet keeps serving (pods that never become Ready: a kwok stage).
+
+Nodes: kwok's only (the `cluster` fixture, one cluster per worker): pods get a status from kwok's
+stages and no container runs; where DBBat itself must run, the tests are in tests/realnode."""
 import os
 import signal
 import subprocess

@@ -3,7 +3,10 @@ failed one is reported with its pod's exit code and log; `helm test` runs after 
 failed test is reported the same way; playbooks/rollback.yml shows, guards and rolls back.
 Pods fail on purpose through kwok stages (tools/cluster/kwok.yaml): kwok.dbbat.test/exit-code,
 limited to one component with kwok.dbbat.test/exit-code-only-for; their log is the stand-in line
-the local cluster serves for every container."""
+the local cluster serves for every container.
+
+Nodes: kwok's only (the `cluster` fixture, one cluster per worker): pods get a status from kwok's
+stages and no container runs; where DBBat itself must run, the tests are in tests/realnode."""
 import pytest
 import yaml
 

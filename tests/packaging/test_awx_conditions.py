@@ -4,7 +4,8 @@ extra_vars, the cluster only through the bearer-token credential's K8S_AUTH_* va
 kubeconfig, a host variable naming a kube context that does not exist), secrets as inline
 vaulted inventory values opened with the vault password, no TTY, stdin closed. Then the key
 backup and restore templates, the vault password given as the file their credential type injects.
-The deploy runs on the local cluster's real node, where the DBBat it deployed answers."""
+Nodes: the deploy runs on the local cluster's real node, where the DBBat it deployed answers; the
+key backup and restore need no pod and use the kwok-only `cluster`."""
 import base64
 import json
 import re
