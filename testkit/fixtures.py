@@ -96,12 +96,13 @@ def namespace(cluster):
 @pytest.fixture(scope="session")
 def real_cluster(tmp_path_factory):
     """The local cluster with its real node (containers run; kwok nodes tainted). Where this
-    machine cannot run a real node, the tests that need one are skipped, saying why; in CI
-    (CI=true) they fail instead, since the project's CI machine can."""
+    machine cannot run a real node, the tests that need one are skipped, saying why; in CI as root
+    (the project's CI machine, where it can) they fail instead. A CI runner that is not root (GitHub
+    Actions) skips them: its molecule job runs DBBat on kind."""
     lacks = run(["bash", str(LOCAL_NODE), "check"])
     if lacks.rc != 0:
         reason = "no real node on this machine: " + "; ".join(lacks.stdout.split("\n")).strip("; ")
-        if os.environ.get("CI") == "true":
+        if os.environ.get("CI") == "true" and os.geteuid() == 0:
             pytest.fail(reason)
         pytest.skip(reason)
     started = Cluster.start(tmp_path_factory.mktemp("real-cluster"), name="real", real_node=True)
