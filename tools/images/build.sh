@@ -18,6 +18,13 @@ can_pull() {
     done
 }
 
+# The real node runs as root only (scripts/local-node.sh check): without root there is nothing
+# to build for (and mmdebstrap's root mode would fail).
+if [ "$(id -u)" != 0 ]; then
+    echo "[images] not root: no real node runs on this machine, so its images are not built" >&2
+    exit 0
+fi
+
 mode=${DBBAT_NODE_IMAGES:-auto}
 [ "$mode" = auto ] && { if can_pull; then mode=pull; else mode=build; fi; }
 case "$mode" in
