@@ -12,8 +12,10 @@
 #   scripts/local-node.sh leftovers   list what a node of this cluster left on the machine (exit 1)
 #
 # Same variables as local-cluster.sh: DBBAT_CLUSTER_NAME, KWOK_WORKDIR, KUBECONFIG. The node's
-# state and logs are in $KWOK_WORKDIR/clusters/NAME/node/ (sockets and the pods' network
-# namespaces in /run/dbbat-node-NAME: a unix socket path must stay under 108 bytes).
+# configuration and images are in $KWOK_WORKDIR/clusters/NAME/node/, its logs in .../logs/node/
+# (kept after `down`, removed with the cluster); what holds unix sockets (containerd's state, the
+# kubelet's folder with the pods' volumes, the pods' network namespaces) is in /run/dbbat-node-NAME,
+# since a socket's path must stay under 108 bytes and a test's work folder is deeper than that.
 #
 # Network: the pods' range (POD_CIDR) and the Services' (the API server's default, SERVICE_CIDR)
 # exist only on the bridge on this machine. Nothing is NATed out and an iptables chain drops
@@ -28,6 +30,7 @@ NAME=${DBBAT_CLUSTER_NAME:-dbbat}
 CONTEXT="kwok-$NAME"
 CLUSTER_DIR="${KWOK_WORKDIR:-$HOME/.kwok}/clusters/$NAME"
 NODE="$CLUSTER_DIR/node"
+LOGS="$CLUSTER_DIR/logs/node"
 RUN="/run/dbbat-node-$NAME"
 NODE_NAME=dbbat-node
 BRIDGE=dbbat0
@@ -107,7 +110,7 @@ identity() {  # identity FILE_PREFIX COMMON_NAME [ORGANIZATION]
 }
 
 configure() {
-    mkdir -p "$NODE"/{logs,pids,cni/net.d,cni/ipam,kubelet} "$RUN"
+    mkdir -p "$NODE"/{pids,cni/net.d,cni/ipam} "$LOGS" "$RUN/kubelet"
     render "$CONF/containerd.toml" "$NODE/containerd.toml"
     render "$CONF/10-dbbat.conflist" "$NODE/cni/net.d/10-dbbat.conflist"
     render "$CONF/kubelet.yaml" "$NODE/kubelet.yaml"
@@ -176,10 +179,10 @@ network_down() {
 # --- processes ----------------------------------------------------------------------------------
 running() { local pid; pid=$(cat "$NODE/pids/$1" 2>/dev/null) && kill -0 "$pid" 2>/dev/null; }
 
-start() {  # start NAME COMMAND...: in its own session, its log in node/logs/NAME.log
+start() {  # start NAME COMMAND...: in its own session, its log in logs/node/NAME.log
     local name=$1; shift
     running "$name" && return 0
-    setsid "$@" >>"$NODE/logs/$name.log" 2>&1 </dev/null &
+    setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
     echo $! > "$NODE/pids/$name"
 }
 
@@ -195,7 +198,7 @@ stop() {  # stop NAME: TERM, then KILL after 15 s
 wait_for() {  # wait_for WHAT SECONDS COMMAND...
     local what=$1 seconds=$2 i; shift 2
     for i in $(seq $((seconds * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-    die "$what did not come up in $seconds s: see $NODE/logs/"
+    die "$what did not come up in $seconds s: see $LOGS/"
 }
 
 # The images the node cannot pull, imported under the references the chart and manifests use
@@ -240,7 +243,7 @@ up() {
     wait_for containerd 30 ctr version
     import_images
     start kubelet "$BIN/kubelet" --config "$NODE/kubelet.yaml" --kubeconfig "$NODE/kubelet.kubeconfig" \
-        --root-dir "$NODE/kubelet" --cert-dir "$NODE/kubelet/pki" --node-ip "$GATEWAY" \
+        --root-dir "$RUN/kubelet" --cert-dir "$RUN/kubelet/pki" --node-ip "$GATEWAY" \
         --hostname-override "$NODE_NAME" --node-labels "type=real,topology.kubernetes.io/zone=zone-a"
     start kube-proxy "$BIN/kube-proxy" --config "$NODE/kube-proxy.yaml"
     start coredns "$BIN/coredns" -conf "$NODE/Corefile"
@@ -250,8 +253,9 @@ up() {
     log "real node $NODE_NAME is Ready ($("$BIN/kubelet" --version), $("$BIN/containerd" --version | cut -d' ' -f3), runc $("$BIN/runc" --version | awk 'NR==1{print $3}'))"
 }
 
+# Every step runs whatever the previous one did: a half-done `down` would leave the rest behind.
 down() {
-    [ -d "$NODE" ] || return 0
+    [ -d "$NODE" ] || [ -d "$RUN" ] || return 0
     # Pods first, while containerd runs: their containers, shims and network namespaces go.
     stop kubelet
     if running containerd; then
@@ -264,13 +268,13 @@ down() {
     # Shims of this node's containerd that outlived it, and their containers.
     pkill -9 -f -- "containerd-shim-runc-v2 .*-address $RUN/containerd.sock" 2>/dev/null || true
     # Mounts under the node's folders (overlay snapshots, volumes, network namespaces), deepest first.
-    awk '{print $2}' /proc/self/mounts | grep -E "^($NODE|$RUN)/" | sort -r | while read -r m; do
+    { awk '{print $2}' /proc/self/mounts | grep -E "^($NODE|$RUN)/" || true; } | sort -r | while read -r m; do
         umount -l "$m" 2>/dev/null || true
     done
     # Pods' cgroups, under the kubelet's cgroupRoot in every hierarchy, deepest first.
     find /sys/fs/cgroup -depth -type d -path "*/$NODE_NAME*" -exec rmdir {} + 2>/dev/null || true
     network_down
-    [ "$(cat "$OWNER" 2>/dev/null)" = "$NODE" ] && rm -f "$OWNER"
+    if [ "$(cat "$OWNER" 2>/dev/null)" = "$NODE" ]; then rm -f "$OWNER"; fi
     rm -rf "$RUN" "$NODE"
 }
 
@@ -281,10 +285,10 @@ leftovers() {
     [ ! -e "$RUN" ] || echo "folder $RUN"
     ip link show "$BRIDGE" >/dev/null 2>&1 && echo "interface $BRIDGE"
     ip -o link show type veth 2>/dev/null | grep -q "master $BRIDGE" && echo "pod interfaces on $BRIDGE"
-    awk '{print $2}' /proc/self/mounts | grep -E "^($NODE|$RUN)(/|$)" | sed 's/^/mount /'
+    { awk '{print $2}' /proc/self/mounts | grep -E "^($NODE|$RUN)(/|$)" || true; } | sed 's/^/mount /'
     for p in iptables ip6tables; do
         command -v "$p-save" >/dev/null 2>&1 || continue
-        "$p-save" 2>/dev/null | grep -E "^:($CHAIN|KUBE-[A-Z-]+) " | sed "s/^:\([^ ]*\).*/$p chain \1/"
+        { "$p-save" 2>/dev/null | grep -E "^:($CHAIN|KUBE-[A-Z-]+) " || true; } | sed "s/^:\([^ ]*\).*/$p chain \1/"
     done
     find /sys/fs/cgroup -maxdepth 2 -type d -name "$NODE_NAME" 2>/dev/null | sed 's/^/cgroup /'
     for p in containerd kubelet kube-proxy coredns; do

@@ -72,7 +72,11 @@ class Cluster:
         START_LOCK.touch(exist_ok=True)
         with open(START_LOCK) as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            cluster._script("up").check()
+            started = cluster._script("up")
+        if not started.ok:
+            # Nothing half-started stays behind (a real node is one per machine).
+            cluster._script("down")
+            started.check()
         return cluster
 
     def stop(self):

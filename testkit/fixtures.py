@@ -93,19 +93,29 @@ def namespace(cluster):
     yield from _own_namespace(cluster, "t")
 
 
+_REAL_CLUSTER_FAILED = []
+
+
 @pytest.fixture(scope="session")
 def real_cluster(tmp_path_factory):
     """The local cluster with its real node (containers run; kwok nodes tainted). Where this
     machine cannot run a real node, the tests that need one are skipped, saying why; in CI as root
     (the project's CI machine, where it can) they fail instead. A CI runner that is not root (GitHub
     Actions) skips them: its molecule job runs DBBat on kind."""
+    if _REAL_CLUSTER_FAILED:
+        pytest.fail(f"the real-node cluster did not start (see the first test that needed it): {_REAL_CLUSTER_FAILED[0]}")
     lacks = run(["bash", str(LOCAL_NODE), "check"])
     if lacks.rc != 0:
         reason = "no real node on this machine: " + "; ".join(lacks.stdout.split("\n")).strip("; ")
         if os.environ.get("CI") == "true" and os.geteuid() == 0:
             pytest.fail(reason)
         pytest.skip(reason)
-    started = Cluster.start(tmp_path_factory.mktemp("real-cluster"), name="real", real_node=True)
+    try:
+        started = Cluster.start(tmp_path_factory.mktemp("real-cluster"), name="real", real_node=True)
+    except AssertionError as err:
+        # pytest tries a failed session fixture again for each test that needs it: once is enough.
+        _REAL_CLUSTER_FAILED.append(str(err).splitlines()[0])
+        raise
     yield started
     started.stop()
 
