@@ -21,7 +21,7 @@ test: setup
 bench: setup
 	@bash scripts/bench.sh
 
-## cluster-up / cluster-down: the local cluster (real control plane, simulated nodes), context kwok-dbbat
+## cluster-up / cluster-down: the local cluster (real control plane, a real node, kwok nodes), context kwok-dbbat
 cluster-up: setup
 	@bash scripts/local-cluster.sh up
 
