@@ -5,7 +5,7 @@ Processes: ``env`` (isolated_env for the test's tmp_path).
 Cluster: ``cluster`` (one local cluster per test session, i.e. per pytest-xdist worker, started
 in a few seconds; kwok nodes only), ``namespace`` (a name unused so far, deleted after the test).
 Real node: ``real_cluster`` (one cluster with the real node of scripts/local-node.sh for the
-whole run: tests marked ``real_node`` all run on one xdist worker, see tests/conftest.py),
+whole run: tests marked with ``ON_REAL_NODE`` all run on one xdist worker),
 ``real_namespace``, ``storage`` (the throwaway PostgreSQL of make deploy, running there).
 Registry: ``oci_registry_plain``, ``oci_registry_tls`` (session), ``oci_registry`` (each in
 turn), ``oci_registry_factory`` (fresh ones for one test), ``published_dbbat_chart`` (charts/dbbat
@@ -94,6 +94,9 @@ def namespace(cluster):
 
 
 _REAL_CLUSTER_FAILED = []
+# The marks of a test that needs the real node: the machine has one, started once, so all such
+# tests run on the same xdist worker (`--dist loadgroup`). Use: pytestmark = [*ON_REAL_NODE].
+ON_REAL_NODE = (pytest.mark.real_node, pytest.mark.xdist_group("real-node"))
 
 
 @pytest.fixture(scope="session")

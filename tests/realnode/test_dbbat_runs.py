@@ -5,11 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from testkit.fixtures import ON_REAL_NODE
+
 from testkit.pki import write_certificates
 
 from .conftest import KEY, psql
 
-pytestmark = [pytest.mark.slow, pytest.mark.real_node]
+pytestmark = [pytest.mark.slow, *ON_REAL_NODE]
 
 
 def tables(release):
