@@ -21,7 +21,9 @@ part() {
     if [ $rc -eq 0 ]; then results+=("ok"); else results+=("FAILED ($rc)"); failed=1; fi
 }
 
-part "pytest (chart, cluster, publish, deploy, packaging)" python -m pytest -n 2 --dist loadgroup tests
+part "pytest (chart, cluster, publish, deploy, packaging, images)" python -m pytest -n 2 -m "not real_node" tests
+# The machine's one real node serves these: one process, one node, one PostgreSQL for all.
+part "pytest on the real node (realnode, AWX-conditions deploy)" python -m pytest -m real_node tests
 part "molecule (kwok)" molecule test -s kwok
 part "ansible-test units" bash scripts/ansible-test-offline.sh units --venv
 part "ansible-test sanity" bash scripts/ansible-test-offline.sh sanity --venv

@@ -5,7 +5,8 @@ Processes: ``env`` (isolated_env for the test's tmp_path).
 Cluster: ``cluster`` (one local cluster per test session, i.e. per pytest-xdist worker, started
 in a few seconds; kwok nodes only), ``namespace`` (a name unused so far, deleted after the test).
 Real node: ``real_cluster`` (one cluster with the real node of scripts/local-node.sh for the
-whole run: tests marked with ``ON_REAL_NODE`` all run on one xdist worker),
+whole run: the tests marked ``real_node`` run in one pytest process of their own, as
+scripts/test.sh does: `pytest -m real_node tests`),
 ``real_namespace``, ``storage`` (the throwaway PostgreSQL of make deploy, running there).
 Registry: ``oci_registry_plain``, ``oci_registry_tls`` (session), ``oci_registry`` (each in
 turn), ``oci_registry_factory`` (fresh ones for one test), ``published_dbbat_chart`` (charts/dbbat
@@ -94,9 +95,6 @@ def namespace(cluster):
 
 
 _REAL_CLUSTER_FAILED = []
-# The marks of a test that needs the real node: the machine has one, started once, so all such
-# tests run on the same xdist worker (`--dist loadgroup`). Use: pytestmark = [*ON_REAL_NODE].
-ON_REAL_NODE = (pytest.mark.real_node, pytest.mark.xdist_group("real-node"))
 
 
 @pytest.fixture(scope="session")
@@ -105,6 +103,9 @@ def real_cluster(tmp_path_factory):
     machine cannot run a real node, the tests that need one are skipped, saying why; in CI as root
     (the project's CI machine, where it can) they fail instead. A CI runner that is not root (GitHub
     Actions) skips them: its molecule job runs DBBat on kind."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # The machine has one real node: two workers would each try to start it.
+        pytest.skip("the real-node tests run in one process: pytest -m real_node tests (scripts/test.sh does)")
     if _REAL_CLUSTER_FAILED:
         pytest.fail(f"the real-node cluster did not start (see the first test that needed it): {_REAL_CLUSTER_FAILED[0]}")
     lacks = run(["bash", str(LOCAL_NODE), "check"])

@@ -39,7 +39,6 @@ def _encrypt_string(env, workdir, name, value):
 
 
 @pytest.mark.real_node
-@pytest.mark.xdist_group("real-node")   # testkit.fixtures.ON_REAL_NODE, as decorators
 def test_deploy_job_template_under_awx_conditions_deploys_a_dbbat_that_answers(
         real_cluster, storage, real_namespace, tmp_path):
     cluster, namespace = real_cluster, real_namespace

@@ -5,13 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from testkit.fixtures import ON_REAL_NODE
 
 from testkit.pki import write_certificates
 
 from .conftest import KEY, psql
 
-pytestmark = [pytest.mark.slow, *ON_REAL_NODE]
+pytestmark = [pytest.mark.slow, pytest.mark.real_node]
 
 
 def tables(release):

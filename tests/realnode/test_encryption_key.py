@@ -7,13 +7,12 @@ import urllib.request
 
 import pytest
 
-from testkit.fixtures import ON_REAL_NODE
 from testkit.storage import HOST, PASSWORD, USER
 from tests.deploy.conftest import OTHER_KEY
 
 from .test_role_on_real_node import deployer, server_pods  # noqa: F401  (the fixture, and a helper)
 
-pytestmark = [pytest.mark.slow, *ON_REAL_NODE]
+pytestmark = [pytest.mark.slow, pytest.mark.real_node]
 # DBBat's first administrator before anyone changed its password (the API takes it over Basic auth).
 ADMIN = "Basic " + base64.b64encode(b"admin:admin").decode()
 

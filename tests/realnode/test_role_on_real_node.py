@@ -6,12 +6,11 @@ from pathlib import Path
 import pytest
 
 from testkit.env import isolated_env
-from testkit.fixtures import ON_REAL_NODE
 from testkit.pgprobe import NewConnections
 from testkit.storage import PASSWORD, USER
 from tests.deploy.conftest import Deployer
 
-pytestmark = [pytest.mark.slow, *ON_REAL_NODE]
+pytestmark = [pytest.mark.slow, pytest.mark.real_node]
 
 
 @pytest.fixture
