@@ -60,11 +60,11 @@ class Cluster:
         self._admin_token = None
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def _script(self, *args, timeout=300):
+    def _script(self, *args, script=LOCAL_CLUSTER, timeout=300):
         env = isolated_env(self.workdir / "control", extra={
             "KWOK_WORKDIR": str(self.kwok_workdir), "KUBECONFIG": self.kubeconfig, "DBBAT_CLUSTER_NAME": self.name,
             "DBBAT_REAL_NODE": "1" if self.real_node else "0"})
-        return run(["bash", LOCAL_CLUSTER, *args], env=env, timeout=timeout)
+        return run(["bash", script, *args], env=env, timeout=timeout)
 
     @classmethod
     def start(cls, workdir, name="test", real_node=False):
@@ -82,8 +82,7 @@ class Cluster:
     def stop(self):
         self._script("down")
         if self.real_node:
-            left = run(["bash", LOCAL_NODE, "leftovers"], env=isolated_env(self.workdir / "control", extra={
-                "KWOK_WORKDIR": str(self.kwok_workdir), "DBBAT_CLUSTER_NAME": self.name}))
+            left = self._script("leftovers", script=LOCAL_NODE)
             assert left.rc == 0, f"the real node left this behind after `down`:\n{left.stdout}"
 
     def stop_control_plane(self):
@@ -155,18 +154,23 @@ class Cluster:
         return run([tool("kubectl"), "--context", self.context, *args], env=env, input=input, timeout=timeout)
 
     # -- the real node ---------------------------------------------------------------------------
+    @property
+    def containerd_socket(self):
+        """The real node's containerd (scripts/local-node.sh puts it in /run/dbbat-node-NAME)."""
+        return f"/run/dbbat-node-{self.name}/containerd.sock"
+
     def container_pid(self, pod, container):
         """The host PID of ``container`` of ``pod`` (a dict) running on the real node, read from
         containerd through crictl: its /proc shows what the container really runs as."""
         status = next(s for s in pod["status"]["containerStatuses"] if s["name"] == container)
         container_id = status["containerID"].split("://", 1)[1]
-        result = run([tool("crictl"), "--runtime-endpoint", f"unix:///run/dbbat-node-{self.name}/containerd.sock",
+        result = run([tool("crictl"), "--runtime-endpoint", f"unix://{self.containerd_socket}",
                       "inspect", container_id]).check()
         return json.loads(result.stdout)["info"]["pid"]
 
     def ctr(self, *args):
         """containerd's own client on the real node's containerd (namespace k8s.io, the CRI's)."""
-        return run([tool("ctr"), "--address", f"/run/dbbat-node-{self.name}/containerd.sock", "--namespace", "k8s.io",
+        return run([tool("ctr"), "--address", self.containerd_socket, "--namespace", "k8s.io",
                     *args])
 
     @contextlib.contextmanager

@@ -42,9 +42,7 @@ class Release:
         return self.helm(command, "dbbat", CHART_DIR, *sets, "--wait", "--timeout", "3m")
 
     def pods(self):
-        """The server pods (the one-shot pods carry no app.kubernetes.io/name), not terminating."""
-        return [pod for pod in self.cluster.list("v1", "Pod", self.namespace, label_selector="app.kubernetes.io/name=dbbat")
-                if not pod["metadata"].get("deletionTimestamp")]
+        return server_pods(self.cluster, self.namespace)
 
     def service_address(self, name, port=5432):
         """The Service's cluster address, once this machine's kube-proxy routes it (its rules
@@ -62,6 +60,12 @@ class Release:
 @pytest.fixture
 def release(real_cluster, storage, real_namespace, tmp_path):
     return Release(real_cluster, storage, real_namespace, tmp_path)
+
+
+def server_pods(cluster, namespace):
+    """DBBat's server pods (the one-shot pods carry no app.kubernetes.io/name), not terminating."""
+    return [pod for pod in cluster.list("v1", "Pod", namespace, label_selector="app.kubernetes.io/name=dbbat")
+            if not pod["metadata"].get("deletionTimestamp")]
 
 
 def psql(conninfo, sql="SELECT 1", password="not-a-dbbat-password"):

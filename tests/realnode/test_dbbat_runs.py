@@ -61,7 +61,7 @@ def test_readiness_follows_the_storage_database_and_liveness_does_not_restart(re
         "liveness must not restart DBBat for a database blip"
 
 
-def test_helm_test_runs_dbbat_db_status_and_fails_when_the_storage_database_is_unreachable(release):
+def test_helm_test_passes_and_fails_when_the_storage_database_is_unreachable(release):
     release.install().check()
     release.helm("test", "dbbat", "--timeout", "2m").check()
     # The same release, its DSN now naming a host nothing answers for.

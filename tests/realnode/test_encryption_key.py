@@ -10,7 +10,8 @@ import pytest
 from testkit.storage import HOST, PASSWORD, USER
 from tests.deploy.conftest import OTHER_KEY
 
-from .test_role_on_real_node import deployer, server_pods  # noqa: F401  (the fixture, and a helper)
+from .conftest import server_pods
+from .test_role_on_real_node import deployer  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_node]
 # DBBat's first administrator before anyone changed its password (the API takes it over Basic auth).

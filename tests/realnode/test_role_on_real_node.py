@@ -10,6 +10,8 @@ from testkit.pgprobe import NewConnections
 from testkit.storage import PASSWORD, USER
 from tests.deploy.conftest import Deployer
 
+from .conftest import server_pods
+
 pytestmark = [pytest.mark.slow, pytest.mark.real_node]
 
 
@@ -21,11 +23,6 @@ def deployer(real_cluster, storage, real_namespace, published_dbbat_chart, tmp_p
     return Deployer(tmp_path, env, published_dbbat_chart, dbbat_namespace=real_namespace,
                     dbbat_db_host="postgres.dbbat-postgres.svc", dbbat_db_user=USER, dbbat_db_password=PASSWORD,
                     dbbat_db_name=real_namespace, dbbat_db_sslmode="disable", dbbat_wait_timeout=180)
-
-
-def server_pods(cluster, namespace):
-    return [p for p in cluster.list("v1", "Pod", namespace, label_selector="app.kubernetes.io/name=dbbat")
-            if not p["metadata"].get("deletionTimestamp")]
 
 
 def environment(cluster, pod):
