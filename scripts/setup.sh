@@ -2,7 +2,7 @@
 # One-time (and idempotent) set-up of everything the project's jobs and tests need.
 #
 #   .venv/            Python >= 3.12 with the pinned tools of requirements.txt
-#   .tools/bin/       helm3, helm4, helm (the default), kubectl, pinned
+#   .tools/bin/       helm3, helm4, helm (= the pinned helm4, whatever Helm is on PATH), kubectl, pinned
 #   .venv-checkov/    checkov in a venv of its own (it pins many libraries)
 #   .venv-galaxy-importer/  galaxy-importer in a venv of its own
 #   node_modules/     readme-generator-for-helm (chart README table), pinned
@@ -133,20 +133,10 @@ setup_binaries() {
             rm -rf "$TOOLS/v34"
             ;;
     esac
-    # The default `helm`: one already on the user's PATH (>= 3.8) is preferred.
-    local user_helm=""
-    user_helm=$(PATH=$(echo "$PATH" | tr ':' '\n' | grep -v "^$TOOLS/bin$" | paste -sd:) command -v helm || true)
-    if [ -n "$user_helm" ] && "$VENV/bin/python" - "$user_helm" <<'EOF'
-import re, subprocess, sys
-out = subprocess.run([sys.argv[1], "version", "--short"], capture_output=True, text=True).stdout
-m = re.match(r"v(\d+)\.(\d+)", out.strip())
-sys.exit(0 if m and (int(m[1]), int(m[2])) >= (3, 8) else 1)
-EOF
-    then
-        ln -sfn "$user_helm" "$TOOLS/bin/helm"
-    else
-        ln -sfn helm4 "$TOOLS/bin/helm"
-    fi
+    # The default `helm` is always the pinned Helm 4, whatever Helm the machine has on PATH:
+    # the Makefile puts .tools/bin first, so every job and test runs the Helm this checkout pins.
+    # (Relinked only when wrong: a test runs this set-up while others call .tools/bin/helm.)
+    [ "$(readlink "$TOOLS/bin/helm" || true)" = helm4 ] || ln -sfn helm4 "$TOOLS/bin/helm"
 }
 
 # --- the local cluster's control plane, from Go modules ----------------------------
