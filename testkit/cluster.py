@@ -70,13 +70,15 @@ class Cluster:
     def start(cls, workdir, name="test", real_node=False):
         cluster = cls(workdir, name, real_node)
         START_LOCK.touch(exist_ok=True)
-        with open(START_LOCK) as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            started = cluster._script("up")
-        if not started.ok:
-            # Nothing half-started stays behind (a real node is one per machine).
+        try:
+            with open(START_LOCK) as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                cluster._script("up").check()
+        except BaseException:
+            # Nothing half-started stays behind, whether the start failed or was interrupted
+            # (Ctrl-C): a real node is one per machine.
             cluster._script("down")
-            started.check()
+            raise
         return cluster
 
     def stop(self):
