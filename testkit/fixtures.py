@@ -3,7 +3,8 @@
 Tools: helm3, helm4, helm_any (each in turn), helm (the default), kubectl.
 Processes: ``env`` (isolated_env for the test's tmp_path).
 Cluster: ``cluster`` (one local cluster per test session, i.e. per pytest-xdist worker, started
-in a few seconds; kwok nodes only), ``namespace`` (a name unused so far, deleted after the test).
+in a few seconds; kwok nodes only), ``namespace`` (a name unused so far, deleted after the test),
+``crds`` (cert-manager's Certificate and the Gateway API's TCPRoute CRDs installed there).
 Real node: ``real_cluster`` (one cluster with the real node of scripts/local-node.sh for the
 whole run: the tests marked ``real_node`` run in one pytest process of their own, as
 scripts/test.sh does: `pytest -m real_node tests`),
@@ -22,7 +23,7 @@ from .cluster import LOCAL_NODE, Cluster
 from .proc import run
 from .storage import Storage
 from .env import isolated_env
-from .paths import CHART_DIR, ToolMissing, tool
+from .paths import CHART_DIR, CRD_DIR, ToolMissing, tool
 from .registry import PublishedChart, Registry, publish_with_module
 
 
@@ -92,6 +93,25 @@ def _own_namespace(cluster, prefix):
 def namespace(cluster):
     """A namespace name of its own for the test; whatever the test made there is deleted after."""
     yield from _own_namespace(cluster, "t")
+
+
+# The official CRDs of the custom objects the chart renders, and the names they establish.
+CRDS = {CRD_DIR / "cert-manager" / "cert-manager.io_certificates.yaml": "certificates.cert-manager.io",
+        CRD_DIR / "gateway-api" / "experimental" / "gateway.networking.k8s.io_tcproutes.yaml":
+            "tcproutes.gateway.networking.k8s.io"}
+
+
+@pytest.fixture(scope="session")
+def crds(cluster):
+    """cert-manager's Certificate and the Gateway API's TCPRoute, installed in the session's cluster
+    and established: the API server then validates those objects with the CRDs' own schemas and CEL
+    rules (no controller acts on them)."""
+    for path in CRDS:
+        if not path.is_file():
+            pytest.fail(f"{path} is missing: run make setup (tools/crds/fetch.sh)")
+        cluster.kubectl("apply", "--server-side", "-f", path).check()
+    cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s",
+                    *(f"crd/{name}" for name in CRDS.values())).check()
 
 
 _REAL_CLUSTER_FAILED = []

@@ -8,6 +8,8 @@ VENV_BIN = ROOT / ".venv" / "bin"
 CHART_DIR = ROOT / "charts" / "dbbat"
 COLLECTION_DIR = ROOT / "collections" / "ansible_collections" / "fclairamb" / "dbbat"
 ANSIBLE_CFG = ROOT / "ansible.cfg"
+# The official CRDs of the custom objects the chart renders (tools/crds/fetch.sh, run by make setup).
+CRD_DIR = ROOT / ".tools" / "crds"
 
 
 class ToolMissing(RuntimeError):

@@ -2,6 +2,7 @@
 unless input is given, a timeout always."""
 import re
 import subprocess
+import textwrap
 from dataclasses import dataclass
 
 from .paths import ROOT
@@ -50,6 +51,29 @@ class Result:
             elif line.startswith("changed: [") and current:
                 names.append(current)
         return names
+
+    def task_result(self, name):
+        """The result of the first task whose name (without its role) starts with ``name``, as the
+        default callback shows it from -v on (the project's callback_result_format: yaml)."""
+        import yaml
+
+        lines = self.stdout.splitlines()
+        for index, line in enumerate(lines):
+            task = re.match(r"^TASK \[(?:[^\]]* : )?(.*)\] \*+$", line)
+            if not task or not task.group(1).startswith(name):
+                continue
+            for start in range(index + 1, len(lines)):
+                if lines[start].startswith("TASK ["):
+                    break
+                if re.match(r"^(ok|changed|failed|fatal): \[[^\]]+\].* => ?$", lines[start]):
+                    body = []
+                    for follow in lines[start + 1:]:
+                        if follow and not follow.startswith(" "):
+                            break
+                        body.append(follow)
+                    return yaml.safe_load(textwrap.dedent("\n".join(body)))
+            raise AssertionError(f"task {line} shows no result (run with -v):\n" + self.tail())
+        raise AssertionError(f"no task named {name}... in the output:\n" + self.tail())
 
 
 def run(argv, *, env=None, cwd=ROOT, input=None, timeout=600):

@@ -15,9 +15,7 @@ server would check a create with strict field validation:
 import jsonschema
 import yaml
 
-from tests.chart.render import ROOT
-
-CRD_DIR = ROOT / ".tools" / "crds"
+from testkit.paths import CRD_DIR
 FILES = {
     ("gateway.networking.k8s.io", "TCPRoute", "experimental"): "gateway-api/experimental/gateway.networking.k8s.io_tcproutes.yaml",
     ("gateway.networking.k8s.io", "TCPRoute", "standard"): "gateway-api/standard/gateway.networking.k8s.io_tcproutes.yaml",

@@ -12,28 +12,12 @@ import pytest
 import yaml
 
 from testkit.env import isolated_env
-from testkit.paths import CHART_DIR, ROOT, TOOLS_BIN
+from testkit.paths import CHART_DIR, ROOT
 from testkit.proc import run
 
 pytestmark = pytest.mark.slow
 
 VALUES = ROOT / "tests" / "chart" / "values"
-# The official CRDs of the custom objects the chart renders (tools/crds/fetch.sh, run by make setup).
-CRDS = [TOOLS_BIN.parent / "crds" / "cert-manager" / "cert-manager.io_certificates.yaml",
-        TOOLS_BIN.parent / "crds" / "gateway-api" / "experimental" / "gateway.networking.k8s.io_tcproutes.yaml"]
-
-
-@pytest.fixture(scope="session")
-def crds(cluster):
-    """cert-manager's Certificate and the Gateway API's TCPRoute, installed and established: the
-    API server then validates those objects with the CRDs' own schemas and CEL rules."""
-    for path in CRDS:
-        assert path.is_file(), f"{path} is missing: run make setup (tools/crds/fetch.sh)"
-        cluster.kubectl("apply", "--server-side", "-f", path).check()
-    cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                    "crd/certificates.cert-manager.io", "crd/tcproutes.gateway.networking.k8s.io").check()
-
-
 def _restricted_namespace(cluster, name):
     cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {
         "name": name, "labels": {"pod-security.kubernetes.io/enforce": "restricted",

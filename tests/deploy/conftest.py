@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from testkit.env import isolated_env
-from testkit.paths import ROOT, VENV_BIN
+from testkit.paths import COLLECTION_DIR, ROOT, VENV_BIN
 from testkit.proc import run
 
 PLAYBOOK = ROOT / "playbooks" / "deploy.yml"
@@ -21,6 +21,7 @@ OTHER_KEY = base64.b64encode(b"dbbat-e2e-other-key-0123456789ab").decode()
 # A password that needs URL-escaping in a DSN.
 TEST_PASSWORD = "s3cr3t/p@ss:w0rd?#"
 SECRET = "dbbat-secrets"
+RBAC_EXAMPLE = COLLECTION_DIR / "roles" / "deploy" / "files" / "rbac" / "namespaced-deployer.yml"
 
 
 class Deployer:
@@ -64,6 +65,39 @@ class Deployer:
 def deployer(cluster, namespace, published_dbbat_chart, tmp_path):
     """A deployer of the published chart into the test's namespace, through the cluster's kubeconfig."""
     env = isolated_env(tmp_path, cluster_env=cluster.env())
+    return Deployer(tmp_path, env, published_dbbat_chart, dbbat_namespace=namespace)
+
+
+def _namespaced_deployer_token(cluster, namespace):
+    """The collection's example RBAC, applied by an admin for this namespace; the token of its
+    ServiceAccount."""
+    for doc in yaml.safe_load(RBAC_EXAMPLE.read_text())["items"]:
+        if doc["metadata"].get("namespace"):
+            doc["metadata"]["namespace"] = namespace
+        if doc["kind"].startswith("Cluster"):
+            doc["metadata"]["name"] = doc["metadata"]["name"].replace("-dbbat", "-" + namespace)
+        for subject in doc.get("subjects", []):
+            subject["namespace"] = namespace
+        if doc["kind"] == "ClusterRoleBinding":
+            doc["roleRef"]["name"] = doc["roleRef"]["name"].replace("-dbbat", "-" + namespace)
+        for rule in doc.get("rules", []):
+            if "resourceNames" in rule:
+                rule["resourceNames"] = [namespace]
+        cluster.apply(doc)
+    return cluster.token(namespace, "dbbat-deployer")
+
+
+@pytest.fixture
+def namespaced_deployer(cluster, namespace, published_dbbat_chart, tmp_path):
+    """A deployer into the test's namespace with the token of the ServiceAccount of the collection's
+    example RBAC (roles/deploy/files/rbac/namespaced-deployer.yml), as the example's comment says
+    to set it up: an admin created the namespace with the label the role asks for, then applied the
+    example for it."""
+    cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": namespace, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}})
+    token = _namespaced_deployer_token(cluster, namespace)
+    kubeconfig = cluster.kubeconfig_for_token(tmp_path / "deployer.kubeconfig", token)
+    env = isolated_env(tmp_path, cluster_env={"KUBECONFIG": kubeconfig})
     return Deployer(tmp_path, env, published_dbbat_chart, dbbat_namespace=namespace)
 
 

@@ -1,6 +1,7 @@
 """Day 2, end to end on the local cluster through the real playbooks: the key backup
 (playbooks/backup-key.yml) and its restore (playbooks/restore-key.yml), and the drift report
-(playbooks/drift.yml), each after a deploy by the role (tests/deploy/conftest.py's Deployer).
+(playbooks/drift.yml), each after a deploy by the role (tests/deploy/conftest.py's Deployer) or,
+for a release holding a Secret of its own (the role's never do), by helm.
 
 "Nothing was written" is read from the API server's audit log (dry runs persist nothing and are
 left out). The day-2 runs get their own variables file, without the deploy's secrets: so that every
@@ -15,7 +16,7 @@ import urllib.parse
 import pytest
 import yaml
 
-from testkit.paths import ROOT, VENV_BIN
+from testkit.paths import CHART_DIR, ROOT, VENV_BIN
 from testkit.proc import run
 
 from .conftest import OTHER_KEY, SECRET, TEST_KEY, TEST_PASSWORD
@@ -318,3 +319,48 @@ def test_drift_names_each_object_and_field(cluster, deployer, helm4):
     result = play(deployer, "drift.yml")
     assert result.rc == 0 and "No drift: the 5 objects of release dbbat" in result.out, result.tail()
     assert "team" in cluster.get("v1", "Service", "dbbat", ns)["metadata"]["labels"]
+
+
+def test_drift_of_a_release_secret_names_its_keys_and_never_shows_their_values(cluster, deployer, helm4, tmp_path):
+    """The role's own releases hold no Secret (the chart reads secrets.existingSecret, which the
+    role writes outside Helm's records): the release here is installed with helm as the chart's
+    README shows, its key and DSN in the chart's own Secret, and drift is then run as for any
+    release, through playbooks/drift.yml. The Secret's values are changed in the cluster; the report
+    names each key that differs, in the masked form the module documents, and no output, at any
+    verbosity, holds a value from before or after."""
+    ns = deployer.namespace
+    old_dsn = "postgres://dbbat:%s@postgres.storage.svc:5432/dbbat?sslmode=require" % urllib.parse.quote(
+        TEST_PASSWORD, safe="")
+    values = tmp_path / "chart-values.yml"
+    values.write_text(yaml.safe_dump({"secrets": {"encryptionKey": TEST_KEY},
+                                      "postgresql": {"external": {"dsn": old_dsn}}}))
+    run([helm4, "install", "dbbat", CHART_DIR, "-n", ns, "--create-namespace", "-f", values, "--wait",
+         "--timeout", "120s"], env=deployer.env).check()
+    old = cluster.get("v1", "Secret", "dbbat", ns)["data"]
+    assert set(old) == {"DBB_KEY", "DBB_DSN"} and base64.b64decode(old["DBB_DSN"]).decode() == old_dsn
+
+    result = play(deployer, "drift.yml", "-v")
+    assert result.rc == 0 and "No drift: the" in result.out, result.tail()
+    assert f"Secret {ns}/dbbat" in result.task_result("Drift | compare with the cluster")["objects"]
+
+    new = {"DBB_KEY": _b64(OTHER_KEY),
+           "DBB_DSN": _b64("postgres://dbbat:n3w-s3cr3t%2Fp%40ss@postgres.storage.svc:5432/dbbat?sslmode=require")}
+    cluster.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "dbbat", "namespace": ns}, "data": new})
+    assert cluster.get("v1", "Secret", "dbbat", ns)["data"] == new
+    # Every form of the values before and after (as stored, decoded, and the parts of the DSN).
+    values_before_and_after = dict({f"old {k}": v for k, v in old.items()}, **{f"new {k}": v for k, v in new.items()})
+
+    masked = {"live": "(hidden)", "release": "(hidden)", "note": "value differs"}
+    for args in [(), ("-v",), ("-vvv",)]:
+        result = play(deployer, "drift.yml", *args)
+        text = " ".join(result.out.split())
+        assert result.rc == 2 and result.recap["failed"] == 1, result.tail()
+        for key in ("DBB_DSN", "DBB_KEY"):
+            # The key is named, so the values' absence below is the masking, not a report without them.
+            assert f"Secret {ns}/dbbat: data.{key}: value differs" in text, (args, result.tail())
+        _assert_no_secret(result.out, values_before_and_after, f"drift's output {args}")
+        if args:
+            report = result.task_result("Drift | compare with the cluster")
+            (item,) = [d for d in report["drift"] if d["object"] == f"Secret {ns}/dbbat"]
+            assert item["state"] == "changed" and item["fields"] == [
+                dict(masked, path="data.DBB_DSN"), dict(masked, path="data.DBB_KEY")], item

@@ -1,8 +1,9 @@
 """The role's guards on the local cluster's real control plane: nothing is written until the run is
-proven (counted in the API server's audit log), a namespaced ServiceAccount under real RBAC can
-deploy, releases left pending by an interrupted run are refused and then recovered on purpose,
-Helm 4's server-side apply conflicts are named, and a failing upgrade is rolled back while the
-previous ReplicaSet keeps serving (pods that never become Ready: a kwok stage).
+proven (counted in the API server's audit log), a namespaced ServiceAccount under real RBAC (the
+collection's example) can deploy the chart's defaults and every optional object of it, releases
+left pending by an interrupted run are refused and then recovered on purpose, Helm 4's server-side
+apply conflicts are named, and a failing upgrade is rolled back while the previous ReplicaSet keeps
+serving (pods that never become Ready: a kwok stage).
 
 Nodes: kwok's only (the `cluster` fixture, one cluster per worker): pods get a status from kwok's
 stages and no container runs; where DBBat itself must run, the tests are in tests/realnode."""
@@ -14,15 +15,13 @@ import time
 import pytest
 import yaml
 
-from testkit.env import isolated_env
-from testkit.paths import COLLECTION_DIR, VENV_BIN
+from testkit.paths import VENV_BIN
 
-from .conftest import PLAYBOOK, SECRET, Deployer, helm_releases
+from .conftest import PLAYBOOK, SECRET, helm_releases
 
 pytestmark = pytest.mark.slow
 
 NEVER_READY = {"podAnnotations": {"kwok.dbbat.test/ready": "false"}}
-RBAC_EXAMPLE = COLLECTION_DIR / "roles" / "deploy" / "files" / "rbac" / "namespaced-deployer.yml"
 
 
 def _deployment(cluster, namespace):
@@ -62,33 +61,8 @@ def test_no_op_run_sends_no_write_and_a_bad_upgrade_none_either(cluster, deploye
     assert [r["version"] for r in helm_releases(cluster, deployer.namespace)] == [1]
 
 
-def _namespaced_deployer_token(cluster, namespace):
-    """The collection's example RBAC, applied by an admin for this namespace; the token of its
-    ServiceAccount."""
-    for doc in yaml.safe_load(RBAC_EXAMPLE.read_text())["items"]:
-        if doc["metadata"].get("namespace"):
-            doc["metadata"]["namespace"] = namespace
-        if doc["kind"].startswith("Cluster"):
-            doc["metadata"]["name"] = doc["metadata"]["name"].replace("-dbbat", "-" + namespace)
-        for subject in doc.get("subjects", []):
-            subject["namespace"] = namespace
-        if doc["kind"] == "ClusterRoleBinding":
-            doc["roleRef"]["name"] = doc["roleRef"]["name"].replace("-dbbat", "-" + namespace)
-        for rule in doc.get("rules", []):
-            if "resourceNames" in rule:
-                rule["resourceNames"] = [namespace]
-        cluster.apply(doc)
-    return cluster.token(namespace, "dbbat-deployer")
-
-
-def test_a_namespaced_service_account_deploys_without_writing_the_namespace(cluster, namespace, published_dbbat_chart,
-                                                                           tmp_path):
-    cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {
-        "name": namespace, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}})
-    token = _namespaced_deployer_token(cluster, namespace)
-    kubeconfig = cluster.kubeconfig_for_token(tmp_path / "deployer.kubeconfig", token)
-    env = isolated_env(tmp_path, cluster_env={"KUBECONFIG": kubeconfig})
-    deployer = Deployer(tmp_path, env, published_dbbat_chart, dbbat_namespace=namespace)
+def test_a_namespaced_service_account_deploys_without_writing_the_namespace(cluster, namespace, namespaced_deployer):
+    deployer = namespaced_deployer
     assert cluster.kubectl("auth", "can-i", "patch", f"namespaces/{namespace}",
                            f"--as=system:serviceaccount:{namespace}:dbbat-deployer").stdout.strip() == "no"
 
@@ -109,6 +83,50 @@ def test_a_namespaced_service_account_deploys_without_writing_the_namespace(clus
     # Told that the namespace is the admins' job, the role reads and writes it not at all.
     run = deployer.run(dbbat_namespace_managed=False, dbbat_namespace_labels={"team": "db"})
     assert run.rc == 0 and run.recap["changed"] == 0, run.tail()
+
+
+# Every optional object of the chart on (charts/dbbat/values.yaml: autoscaling, podDisruptionBudget,
+# ingress, networkPolicy, tls.*.certManager, gateway.tcpRoutes; it has no ServiceMonitor), through
+# the role's variables where it has one. Two listeners, so that the certificates and routes are
+# more than one each, with an Issuer and a ClusterIssuer.
+EVERY_OPTIONAL_OBJECT = {
+    "dbbat_replicas": 2,
+    "dbbat_autoscaling_enabled": True, "dbbat_autoscaling_min_replicas": 2, "dbbat_autoscaling_max_replicas": 4,
+    "dbbat_pdb_enabled": True, "dbbat_pdb_min_available": 1,
+    "dbbat_ingress_enabled": True, "dbbat_ingress_host": "dbbat.example.test", "dbbat_ingress_class": "nginx",
+    "dbbat_ingress_tls_secret": "dbbat-ingress-tls",
+    "dbbat_network_policy_enabled": True, "dbbat_network_policy_allowed_namespaces": ["gateway-system"],
+    "dbbat_proxy_tls": {"pg": {"issuer": "internal-ca", "issuer_kind": "ClusterIssuer"},
+                        "mysql": {"issuer": "dbbat-issuer"}},
+    "dbbat_values": {"config": {"listenMysql": ":3306"},
+                     "gateway": {"parentRefs": [{"name": "tcp-gateway", "namespace": "gateway-system"}],
+                                 "tcpRoutes": {"enabled": True,
+                                               "sectionNames": {"postgres": "dbbat-pg", "mysql": "dbbat-mysql"}}}},
+}
+OPTIONAL_KINDS = {"HorizontalPodAutoscaler": 1, "PodDisruptionBudget": 1, "Ingress": 1, "NetworkPolicy": 1,
+                  "Certificate": 2, "TCPRoute": 2}
+
+
+def test_the_namespaced_service_account_deploys_every_optional_object_of_the_chart(cluster, crds, namespaced_deployer):
+    """The example RBAC is enough for the whole chart, not only its defaults: with the CRDs of
+    cert-manager and the Gateway API installed (no controller of theirs acts on the objects), the
+    deploy succeeds, nothing it sent was forbidden, every object of the release is in the API, and
+    a second run, which reads them all back, succeeds unchanged."""
+    deployer = namespaced_deployer
+    mark = cluster.audit_mark()
+    run = deployer.run(**EVERY_OPTIONAL_OBJECT)
+    assert run.rc == 0, run.tail()
+    writes = cluster.writes(mark)
+    assert not [w for w in writes if w["code"] == 403], f"the example RBAC lacks a permission: {writes}"
+
+    (record,) = helm_releases(cluster, deployer.namespace)
+    objects = [o for o in yaml.safe_load_all(record["manifest"]) if o]
+    kinds = {kind: [o for o in objects if o["kind"] == kind] for kind in OPTIONAL_KINDS}
+    assert {kind: len(found) for kind, found in kinds.items()} == OPTIONAL_KINDS, "the release lacks an optional object"
+    for obj in objects:
+        live = cluster.get(obj["apiVersion"], obj["kind"], obj["metadata"]["name"], deployer.namespace)
+        assert live is not None, f"{obj['kind']} {obj['metadata']['name']} of the release is not in the API"
+    assert deployer.run(**EVERY_OPTIONAL_OBJECT).recap["changed"] == 0
 
 
 def _interrupt(cluster, deployer, status, **overrides):
