@@ -10,8 +10,7 @@ stages and no container runs; where DBBat itself must run, the tests are in test
 import pytest
 import yaml
 
-from testkit.paths import ROOT, VENV_BIN
-from testkit.proc import run
+from testkit.paths import ROOT
 
 from .conftest import helm_releases
 
@@ -83,11 +82,7 @@ def test_helm_test_runs_after_a_deploy_and_one_kwok_fails_is_reported(cluster, d
 
 
 def _rollback(deployer, *args, **overrides):
-    variables = dict(deployer.vars, **overrides)
-    vars_file = deployer.workdir / "rollback-vars.yml"
-    vars_file.write_text(yaml.safe_dump(variables))
-    return run([VENV_BIN / "ansible-playbook", ROOT / "playbooks" / "rollback.yml", "-i", deployer.inventory,
-                "-e", f"@{vars_file}", *args], env=deployer.env)
+    return deployer.run(*args, playbook="rollback.yml", **overrides)
 
 
 def test_rollback_shows_what_changes_refuses_an_older_dbbat_and_rolls_back(cluster, deployer):
