@@ -33,13 +33,16 @@ def test_decode_release_gzip_and_plain():
     assert rs.decode_release(record(4, "failed", compress=False))["info"]["status"] == "failed"
 
 
-def test_release_state_current_pending_and_last_deployed():
+# An interrupted upgrade or rollback leaves the revision it was making pending, and the one that
+# was running "deployed" (Helm supersedes it only once the new one is ready).
+@pytest.mark.parametrize("status", ["pending-upgrade", "pending-rollback"])
+def test_release_state_current_pending_and_last_deployed(status):
     assert rs.release_state([]) is None
     raw = (record(1, "superseded", chart="0.9.0"), record(2, "deployed"),
-           record(3, "pending-upgrade", {"replicaCount": 2}))
+           record(3, status, {"replicaCount": 2}))
     records = [rs.decode_release(r) for r in raw]
     state = rs.release_state(list(reversed(records)))
-    assert (state["revision"], state["status"], state["pending"]) == (3, "pending-upgrade", True)
+    assert (state["revision"], state["status"], state["pending"]) == (3, status, True)
     assert state["release_values"] == {"replicaCount": 2}
     assert state["last_deployed"] == {"revision": 2, "chart_version": "1.0.0", "app_version": "0.25.2"}
     never = rs.release_state([rs.decode_release(record(1, "pending-install"))])
