@@ -52,13 +52,15 @@ class Deployer:
     def namespace(self):
         return self.vars.get("dbbat_namespace", "dbbat")
 
-    def run(self, *args, env=None, **overrides):
+    def run(self, *args, env=None, playbook=PLAYBOOK, **overrides):
+        """Run ``playbook`` (playbooks/deploy.yml, or another of playbooks/ by name) with the
+        deployer's variables and ``overrides``."""
         variables = dict(self.vars, **overrides)
         vars_file = self.workdir / "vars.yml"
         vars_file.write_text(yaml.safe_dump(variables))
         vars_file.chmod(0o600)
-        return run([VENV_BIN / "ansible-playbook", PLAYBOOK, "-i", self.inventory, "-e", f"@{vars_file}", *args],
-                   env=env or self.env)
+        return run([VENV_BIN / "ansible-playbook", PLAYBOOK.parent / playbook, "-i", self.inventory,
+                    "-e", f"@{vars_file}", *args], env=env or self.env)
 
 
 @pytest.fixture

@@ -129,15 +129,16 @@ def test_the_namespaced_service_account_deploys_every_optional_object_of_the_cha
     assert deployer.run(**EVERY_OPTIONAL_OBJECT).recap["changed"] == 0
 
 
-def _interrupt(cluster, deployer, status, **overrides):
-    """Start a deploy whose pods never become Ready and kill it (ansible-playbook and the helm it
-    runs) once Helm's record says ``status``: what a killed job or a lost connection leaves."""
+def _interrupt(cluster, deployer, status, playbook=PLAYBOOK, **overrides):
+    """Start a deploy (or another of playbooks/) whose pods never become Ready and kill it
+    (ansible-playbook and the helm it runs) once Helm's record says ``status``: what a killed job
+    or a lost connection leaves."""
     variables = dict(deployer.vars, **overrides)
     vars_file = deployer.workdir / "interrupted-vars.yml"
     vars_file.write_text(yaml.safe_dump(variables))
     # Every process of that run (workers, the module, helm) inherits this marker: all are killed.
     marker = f"DBBAT_TEST_INTERRUPTED_RUN={deployer.namespace}"
-    proc = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), str(PLAYBOOK), "-i", str(deployer.inventory),
+    proc = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), str(PLAYBOOK.parent / playbook), "-i", str(deployer.inventory),
                              "-e", f"@{vars_file}"], env=dict(deployer.env, DBBAT_TEST_INTERRUPTED_RUN=deployer.namespace),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -178,24 +179,45 @@ def _environ(pid):
         return [v.decode(errors="replace") for v in environ.read().split(b"\0")]
 
 
-def test_a_release_interrupted_mid_upgrade_is_refused_then_recovered_on_purpose(cluster, deployer):
-    ns = deployer.namespace
+def _upgrade_interrupted(cluster, deployer):
     assert deployer.run().rc == 0
     _interrupt(cluster, deployer, "pending-upgrade", dbbat_values=NEVER_READY, dbbat_wait_timeout=300)
+    # The rollback is revision 3; Helm keeps the interrupted record as it was, in history only.
+    return {"status": "pending-upgrade", "revision": 2, "back_to": 1,
+            "history": [(1, "superseded"), (2, "pending-upgrade"), (3, "deployed")]}
+
+
+def _rollback_interrupted(cluster, deployer):
+    """playbooks/rollback.yml to the failed upgrade 2 (its pods never become Ready; the role rolled
+    it back to 3 at once), interrupted while Helm waits for them."""
+    assert deployer.run().rc == 0
+    assert deployer.run(dbbat_values=NEVER_READY, dbbat_wait_timeout=10).rc != 0
+    _interrupt(cluster, deployer, "pending-rollback", playbook="rollback.yml", dbbat_rollback_revision=2,
+               dbbat_wait_timeout=300)
+    return {"status": "pending-rollback", "revision": 4, "back_to": 3,
+            "history": [(1, "superseded"), (2, "failed"), (3, "superseded"), (4, "pending-rollback"), (5, "deployed")]}
+
+
+@pytest.mark.parametrize("interrupted", [_upgrade_interrupted, _rollback_interrupted],
+                         ids=["mid-upgrade", "mid-rollback"])
+def test_a_release_interrupted_mid_upgrade_or_rollback_is_refused_then_recovered_on_purpose(cluster, deployer,
+                                                                                            interrupted):
+    ns = deployer.namespace
+    left = interrupted(cluster, deployer)
 
     mark = cluster.audit_mark()
     run = deployer.run()
     assert run.rc != 0
     text = " ".join(run.out.split())
-    assert f"Release dbbat in namespace {ns} is pending-upgrade (revision 2" in text, run.tail()
-    assert "rerun with dbbat_recover_pending_release=true" in text and "roll it back to revision 1" in text
+    assert f"Release dbbat in namespace {ns} is {left['status']} (revision {left['revision']}," in text, run.tail()
+    assert "rerun with dbbat_recover_pending_release=true" in text
+    assert f"roll it back to revision {left['back_to']} (its last deployed one)" in text
     assert cluster.writes(mark) == []
 
     run = deployer.run(dbbat_recover_pending_release=True)
     assert run.rc == 0, run.tail()
-    # The rollback is revision 3; Helm keeps the interrupted record as it was, in history only.
     history = [(r["version"], r["info"]["status"]) for r in helm_releases(cluster, ns)]
-    assert history == [(1, "superseded"), (2, "pending-upgrade"), (3, "deployed")], history
+    assert history == left["history"], history
     template = _deployment(cluster, ns)["spec"]["template"]
     assert "kwok.dbbat.test/ready" not in template["metadata"].get("annotations", {})
     assert _deployment(cluster, ns)["status"]["readyReplicas"] == 1

@@ -10,14 +10,15 @@ stages and no container runs; where DBBat itself must run, the tests are in test
 import pytest
 import yaml
 
-from testkit.paths import ROOT, VENV_BIN
-from testkit.proc import run
+from testkit.paths import ROOT
 
 from .conftest import helm_releases
 
 pytestmark = pytest.mark.slow
 
 STAND_IN_LOG = "kwok: this pod runs on a simulated node"
+# The DBBat a release runs when dbbat_image_tag is empty.
+CHART_DBBAT = yaml.safe_load((ROOT / "charts" / "dbbat" / "Chart.yaml").read_text())["appVersion"]
 
 
 def _failing(component, code, message):
@@ -83,18 +84,29 @@ def test_helm_test_runs_after_a_deploy_and_one_kwok_fails_is_reported(cluster, d
 
 
 def _rollback(deployer, *args, **overrides):
-    variables = dict(deployer.vars, **overrides)
-    vars_file = deployer.workdir / "rollback-vars.yml"
-    vars_file.write_text(yaml.safe_dump(variables))
-    return run([VENV_BIN / "ansible-playbook", ROOT / "playbooks" / "rollback.yml", "-i", deployer.inventory,
-                "-e", f"@{vars_file}", *args], env=deployer.env)
+    return deployer.run(*args, playbook="rollback.yml", **overrides)
+
+
+def _refused_for_the_schema_then_allowed(cluster, deployer, *expected):
+    """playbooks/rollback.yml to the last deployed revision, which runs the chart's DBBat: refused for
+    the schema's sake with ``expected`` in its message and the variable that allows it, nothing
+    written; then allowed, and the Deployment runs the chart's DBBat again."""
+    mark = cluster.audit_mark()
+    result = _rollback(deployer)
+    text = " ".join(result.out.split())
+    assert result.rc != 0
+    for part in expected + ("dbbat_rollback_allow_schema_downgrade=true",):
+        assert part in text, result.tail()
+    assert cluster.writes(mark) == []
+    result = _rollback(deployer, dbbat_rollback_allow_schema_downgrade=True)
+    assert result.rc == 0, result.tail()
+    assert _template(cluster, deployer.namespace)["spec"]["containers"][0]["image"].endswith(":" + CHART_DBBAT)
 
 
 def test_rollback_shows_what_changes_refuses_an_older_dbbat_and_rolls_back(cluster, deployer):
     ns = deployer.namespace
     assert deployer.run().rc == 0                            # revision 1, DBBat from the chart
     assert deployer.run(dbbat_replicas=2).rc == 0            # revision 2, the same DBBat
-    default_tag = yaml.safe_load((ROOT / "charts" / "dbbat" / "Chart.yaml").read_text())["appVersion"]
 
     # --check: what would change, nothing written.
     mark = cluster.audit_mark()
@@ -111,16 +123,8 @@ def test_rollback_shows_what_changes_refuses_an_older_dbbat_and_rolls_back(clust
 
     # A newer DBBat ran (revision 4): going back to an older one is refused, unless allowed.
     assert deployer.run(dbbat_image_tag="0.26.0").rc == 0
-    mark = cluster.audit_mark()
-    result = _rollback(deployer)
-    text = " ".join(result.out.split())
-    assert result.rc != 0
-    assert f"it runs DBBat {default_tag}, older than DBBat 0.26.0 (revision 4)" in text, result.tail()
-    assert "`dbbat db rollback`" in text and "dbbat_rollback_allow_schema_downgrade=true" in text
-    assert cluster.writes(mark) == []
-    result = _rollback(deployer, dbbat_rollback_allow_schema_downgrade=True)
-    assert result.rc == 0, result.tail()
-    assert _template(cluster, ns)["spec"]["containers"][0]["image"].endswith(":" + default_tag)
+    _refused_for_the_schema_then_allowed(
+        cluster, deployer, f"it runs DBBat {CHART_DBBAT}, older than DBBat 0.26.0 (revision 4)", "`dbbat db rollback`")
 
     # An explicit revision that does not exist: a clear refusal.
     result = _rollback(deployer, dbbat_rollback_revision=42)
@@ -133,3 +137,14 @@ def test_rollback_shows_what_changes_refuses_an_older_dbbat_and_rolls_back(clust
     assert result.rc != 0
     assert "dbbat_rollback_revison is not an option of fclairamb.dbbat.deploy; did you mean dbbat_rollback_revision?" in text
     assert cluster.writes(mark) == []
+
+
+def test_rollback_from_a_tag_that_is_not_a_version_is_refused_unless_allowed(cluster, deployer):
+    """`latest` sorts nowhere: the DBBat it ran may be newer than the target's, whatever the chart's
+    appVersion says (kwok pulls no image: the tag is only a string here)."""
+    assert deployer.run().rc == 0                               # revision 1, DBBat from the chart
+    assert deployer.run(dbbat_image_tag="latest").rc == 0       # revision 2, DBBat latest
+    assert _template(cluster, deployer.namespace)["spec"]["containers"][0]["image"].endswith(":latest")
+    _refused_for_the_schema_then_allowed(
+        cluster, deployer, f"back to revision 1: it runs DBBat {CHART_DBBAT}, while revision 2 ran DBBat latest.",
+        "'latest' is not a version")

@@ -66,3 +66,46 @@ def test_unknown_variables_can_be_allowed_and_other_prefixes_are_left_alone(offl
     assert "dbbat_replica is not an option of fclairamb.dbbat.deploy; did you mean dbbat_replicas?" in run.out
     assert "dbbat_publish_registry" not in run.out.split("PLAY RECAP")[0].replace("-e", "")
     assert "Plan | read the cluster" in run.out, "with the warning only, preflight goes on"
+
+
+# The entry points that work on a deployed release run the same checks of names and variables
+# (the role's vars/main.yml, __dbbat_common_problems) before their first read of the cluster.
+DAY2 = {"restore-key.yml": "restore_key", "drift.yml": "drift"}
+
+
+@pytest.fixture
+def day2_inputs(tmp_path):
+    """What restore_key needs to get past its own checks: a backup file (its content is read only
+    after the checks) and a vault password file."""
+    backup, password = tmp_path / "dbbat.vault", tmp_path / "vault-pass"
+    backup.write_text("not opened before the checks pass\n")
+    password.write_text("backup-vault-password\n")
+    return {"dbbat_backup_file": str(backup), "dbbat_backup_vault_password_file": str(password)}
+
+
+def _last_task(run):
+    return [line for line in run.stdout.splitlines() if line.startswith("TASK [")][-1]
+
+
+@pytest.mark.parametrize("playbook", DAY2)
+@pytest.mark.parametrize("overrides, expected", [
+    ({"dbbat_namespce": "dbbat-prod"},
+     "dbbat_namespce is not an option of fclairamb.dbbat.deploy; did you mean dbbat_namespace?"),
+    ({"dbbat_namespace": "dbbat_prod"}, "dbbat_namespace 'dbbat_prod' is not a valid namespace name"),
+    ({"dbbat_release_name": "DBBat"}, "dbbat_release_name 'DBBat' is not a valid Helm release name"),
+], ids=["typo", "bad-namespace", "bad-release-name"])
+def test_day2_entry_points_refuse_bad_input_before_the_cluster(offline_deployer, day2_inputs, playbook, overrides,
+                                                               expected):
+    run = offline_deployer.run(playbook=playbook, **dict(day2_inputs, **overrides))
+    assert run.rc != 0
+    assert expected in " ".join(run.out.split()), run.out[-3000:]
+    assert f"Checks | the input of {DAY2[playbook]}" in _last_task(run), "refused by the checks, before the cluster"
+
+
+@pytest.mark.parametrize("playbook", DAY2)
+def test_day2_entry_points_without_bad_input_get_past_the_checks(offline_deployer, day2_inputs, playbook):
+    """The control of the test above: the same run without the bad input goes on (and stops later,
+    at the backup that is no vault file, or at the cluster that does not exist)."""
+    run = offline_deployer.run(playbook=playbook, **day2_inputs)
+    assert "is not an option" not in run.out and "is not a valid" not in run.out, run.out[-3000:]
+    assert "Checks | the input of" not in _last_task(run), run.out[-3000:]

@@ -76,10 +76,19 @@ def history(records):
     return [summarize_release(r) for r in sorted(records, key=lambda r: r.get("version") or 0)]
 
 
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?")
+
+
+def is_version(version):
+    """Whether an application version can be ordered (``0.25.2``, ``v1.2.0-rc.1``); a tag such as
+    ``latest``, ``main`` or a digest (``sha256:...``) cannot."""
+    return bool(_VERSION.match(str(version or "")))
+
+
 def version_key(version):
     """A sort key for application versions (``0.25.2``, ``v1.2.0-rc.1``): numbers compare as numbers,
-    a pre-release sorts before its release; anything unreadable sorts first."""
-    match = re.match(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?", str(version or ""))
+    a pre-release sorts before its release; anything unreadable sorts first (see is_version)."""
+    match = _VERSION.match(str(version or ""))
     if not match:
         return (-1, -1, -1, ())
     pre = match.group(4)
@@ -89,11 +98,12 @@ def version_key(version):
 
 
 def rollback_plan(records, revision=None):
-    """What a rollback would do: ``{"current", "target", "schema_app_version", "schema_revision"}``.
-    The target is ``revision`` or the newest earlier revision that was deployed. The database's
-    schema is taken to be at the newest application version any revision ran, failed ones included
-    (a failed upgrade may have migrated before its pods failed). Raises ValueError when there is no
-    such target."""
+    """What a rollback would do: ``{"current", "target", "schema_app_version", "schema_revision",
+    "downgrade"}``. The target is ``revision`` or the newest earlier revision that was deployed. The
+    database's schema is taken to be at the newest application version any revision ran, failed
+    ones included (a failed upgrade may have migrated before its pods failed). ``downgrade`` says
+    whether the target may run an older DBBat than that schema (see schema_downgrade). Raises
+    ValueError when there is no such target."""
     revisions = history(records)
     if not revisions:
         raise ValueError("the release is not installed")
@@ -111,7 +121,51 @@ def rollback_plan(records, revision=None):
         target = earlier[-1]
     newest = max(revisions, key=lambda r: (version_key(r["app_version"]), r["revision"]))
     return {"current": current, "target": target, "schema_app_version": newest["app_version"],
-            "schema_revision": newest["revision"]}
+            "schema_revision": newest["revision"], "downgrade": schema_downgrade(revisions, target, newest)}
+
+
+def schema_downgrade(revisions, target, newest):
+    """Whether rolling back to ``target`` may put an older DBBat in front of the schema: ``None``
+    when it cannot (every revision ran the target's version or an older one); ``{"reason": "older"}``
+    when ``newest`` runs a newer version; ``{"reason": "unordered", "tags", "revisions"}`` when the
+    target's version or another that a revision ran is a tag that cannot be ordered (``latest``, a
+    digest, a branch: it sorts nowhere, so the schema may be ahead whatever it says): ``tags`` are
+    those, ``revisions`` the ``(revision, app_version)`` that ran something else than the target.
+    The same string as the target's is the same DBBat, whatever it is."""
+    others = [r for r in revisions if r["app_version"] != target["app_version"]]
+    tags = [v for v in [target["app_version"]] + [r["app_version"] for r in others] if not is_version(v)]
+    if others and tags:
+        unordered = others if not is_version(target["app_version"]) else \
+            [r for r in others if not is_version(r["app_version"])]
+        return {"reason": "unordered", "tags": sorted(set(tags), key=tags.index),
+                "revisions": [(r["revision"], r["app_version"]) for r in unordered]}
+    if version_key(target["app_version"]) < version_key(newest["app_version"]):
+        return {"reason": "older"}
+    return None
+
+
+def rollback_refusal(plan, where, allow_variable):
+    """The message refusing ``plan`` (see rollback_plan) for the release ``where`` (``ns/name``), or
+    ``None`` when the rollback cannot put an older DBBat in front of a newer schema.
+    ``allow_variable`` is how the caller names the option that allows it."""
+    downgrade, target = plan["downgrade"], plan["target"]
+    if downgrade is None:
+        return None
+    head = "Refusing to roll release %s back to revision %s: it runs DBBat %s" % (
+        where, target["revision"], target["app_version"] or "''")
+    if downgrade["reason"] == "older":
+        return (head + ", older than DBBat %s (revision %s), which the storage database's schema may already be"
+                " migrated to. An old DBBat in front of a newer schema can fail or damage data. Roll the schema"
+                " back first (`dbbat db rollback` with DBBat %s), then rerun with the schema downgrade allowed (%s)."
+                % (plan["schema_app_version"], plan["schema_revision"], plan["schema_app_version"], allow_variable))
+    ran = ", ".join("revision %s ran DBBat %s" % (rev, version or "''") for rev, version in downgrade["revisions"])
+    tags = ", ".join("'%s'" % tag for tag in downgrade["tags"])
+    return (head + ", while %s. %s %s not a version (an image tag such as latest, a digest or a branch): which DBBat"
+            " is newer cannot be told, and the storage database's schema may be newer than the target's DBBat. An"
+            " old DBBat in front of a newer schema can fail or damage data. Find out which DBBat versions these tags"
+            " ran; if none is newer than the target's, or once the schema is rolled back (`dbbat db rollback` with"
+            " the newest one), rerun with the schema downgrade allowed (%s)."
+            % (ran, tags, "is" if len(downgrade["tags"]) == 1 else "are", allow_variable))
 
 
 def helm_needed(release, values, chart_version):

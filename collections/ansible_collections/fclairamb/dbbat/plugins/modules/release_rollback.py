@@ -19,6 +19,10 @@ description:
     version is older than the newest one the release ever ran, failed revisions included (a
     failed upgrade may have migrated before its pods failed), unless
     O(allow_schema_downgrade) says the schema was rolled back first (C(dbbat db rollback)).
+  - The version a revision runs is the image tag of its values, else its chart's C(appVersion). A tag
+    that is not a version (V(latest), a digest such as C(sha256:...), a branch such as V(main)) cannot
+    be ordered. When the target runs one, or another revision ran one, and they do not all run the
+    same tag, the module refuses too, unless O(allow_schema_downgrade).
   - Check mode, and C(--diff), show what would change (revision, chart and application versions,
     values) without rolling back.
 author:
@@ -33,7 +37,10 @@ options:
     type: int
     default: 0
   allow_schema_downgrade:
-    description: Roll back to an older application version than the newest one the release ran.
+    description:
+      - Roll back to an older application version than the newest one the release ran, or where a
+        revision runs a tag that is not a version (V(latest), a digest, a branch), so that which is
+        newer cannot be told.
     type: bool
     default: false
   timeout:
@@ -100,7 +107,7 @@ changed_values:
 from ansible_collections.fclairamb.dbbat.plugins.module_utils import helm_cli
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_module import (
     cluster_helm, read_release_records, release_argument_spec)
-from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import rollback_plan, version_key
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import rollback_plan, rollback_refusal
 
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
@@ -131,14 +138,11 @@ def main():
                                   "chart_version": current["chart_version"], "values": current["release_values"]},
                        "after": {"revision": target["revision"], "app_version": target["app_version"],
                                  "chart_version": target["chart_version"], "values": target["release_values"]}}}
-    if version_key(target["app_version"]) < version_key(plan["schema_app_version"]) and not p["allow_schema_downgrade"]:
-        module.fail_json(msg="Refusing to roll release %s/%s back to revision %s: it runs DBBat %s, older than DBBat %s"
-                         " (revision %s), which the storage database's schema may already be migrated to. An old"
-                         " DBBat in front of a newer schema can fail or damage data. Roll the schema back first"
-                         " (`dbbat db rollback` with DBBat %s), then rerun with the schema downgrade allowed"
-                         " (dbbat_rollback_allow_schema_downgrade=true for the role)."
-                         % (ns, name, target["revision"], target["app_version"], plan["schema_app_version"],
-                            plan["schema_revision"], plan["schema_app_version"]), **result)
+    # The role's variable is named too: the message reaches its users through the role.
+    refusal = rollback_refusal(plan, "%s/%s" % (ns, name), "dbbat_rollback_allow_schema_downgrade=true for the"
+                               " role, allow_schema_downgrade=true for the module")
+    if refusal and not p["allow_schema_downgrade"]:
+        module.fail_json(msg=refusal, **result)
     if module.check_mode:
         module.exit_json(changed=True, **result)
     try:

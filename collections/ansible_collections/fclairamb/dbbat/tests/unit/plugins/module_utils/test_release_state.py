@@ -11,6 +11,8 @@ import base64
 import gzip
 import json
 
+import pytest
+
 from ansible_collections.fclairamb.dbbat.plugins.module_utils import release_state as rs
 
 SOURCES = {"replicaCount": "dbbat_replicas", "podDisruptionBudget.minAvailable": "dbbat_pdb_min_available",
@@ -31,13 +33,16 @@ def test_decode_release_gzip_and_plain():
     assert rs.decode_release(record(4, "failed", compress=False))["info"]["status"] == "failed"
 
 
-def test_release_state_current_pending_and_last_deployed():
+# An interrupted upgrade or rollback leaves the revision it was making pending, and the one that
+# was running "deployed" (Helm supersedes it only once the new one is ready).
+@pytest.mark.parametrize("status", ["pending-upgrade", "pending-rollback"])
+def test_release_state_current_pending_and_last_deployed(status):
     assert rs.release_state([]) is None
     raw = (record(1, "superseded", chart="0.9.0"), record(2, "deployed"),
-           record(3, "pending-upgrade", {"replicaCount": 2}))
+           record(3, status, {"replicaCount": 2}))
     records = [rs.decode_release(r) for r in raw]
     state = rs.release_state(list(reversed(records)))
-    assert (state["revision"], state["status"], state["pending"]) == (3, "pending-upgrade", True)
+    assert (state["revision"], state["status"], state["pending"]) == (3, status, True)
     assert state["release_values"] == {"replicaCount": 2}
     assert state["last_deployed"] == {"revision": 2, "chart_version": "1.0.0", "app_version": "0.25.2"}
     never = rs.release_state([rs.decode_release(record(1, "pending-install"))])
@@ -152,12 +157,12 @@ def test_rollback_plan_targets_the_last_deployed_revision_and_the_newest_version
     assert (plan["current"]["revision"], plan["target"]["revision"]) == (4, 2)
     assert plan["target"]["app_version"] == "0.26.0", "the image tag of the values is what DBBat runs"
     assert (plan["schema_app_version"], plan["schema_revision"]) == ("0.27.0-rc.1", 3), "failed upgrades count"
+    assert plan["downgrade"] == {"reason": "older"}
     assert rs.rollback_plan(records, 1)["target"]["app_version"] == "0.25.2"
+    assert rs.rollback_plan(records, 3)["downgrade"] is None, "the newest version itself is no downgrade"
 
 
 def test_rollback_plan_refuses_what_cannot_be():
-    import pytest
-
     with pytest.raises(ValueError, match="not installed"):
         rs.rollback_plan([])
     with pytest.raises(ValueError, match="no earlier revision was deployed"):
@@ -169,3 +174,42 @@ def test_rollback_plan_refuses_what_cannot_be():
 def test_version_order():
     assert rs.version_key("0.25.2") < rs.version_key("0.26.0-rc.1") < rs.version_key("0.26.0")
     assert rs.version_key("v1.10.0") > rs.version_key("1.9.9") and rs.version_key("latest") < rs.version_key("0.0.1")
+
+
+def _tags(*versions):
+    """A history whose revision N (from 1) runs ``versions[N - 1]``, as an image tag of its values."""
+    return [rs.decode_release(record(n, "superseded", {"image": {"tag": v}} if v else {}, app="0.25.2"))
+            for n, v in enumerate(versions, 1)]
+
+
+def test_is_version():
+    assert all(rs.is_version(v) for v in ("0.25.2", "v1.2.0", "1.2.3-rc.1"))
+    assert not any(rs.is_version(v) for v in ("latest", "main", "sha256:" + "a" * 64, "1.2", "", None))
+
+
+@pytest.mark.parametrize("versions, target, tags, revisions", [
+    (("0.25.2", "latest"), 1, ["latest"], [(2, "latest")]),                   # from a tag: it may be newer
+    (("latest", "0.25.2"), 1, ["latest"], [(2, "0.25.2")]),                   # to a tag: it may be older
+    (("0.26.0", "main", "0.25.2"), 3, ["main"], [(2, "main")]),               # a tag ran in between
+    (("sha256:" + "a" * 64, "0.25.2"), 1, ["sha256:" + "a" * 64], [(2, "0.25.2")]),
+    (("latest", "main"), 1, ["latest", "main"], [(2, "main")]),
+], ids=["from-latest", "to-latest", "main-in-between", "to-digest", "latest-to-main"])
+def test_rollback_plan_cannot_order_a_tag_that_is_not_a_version(versions, target, tags, revisions):
+    plan = rs.rollback_plan(_tags(*versions), target)
+    assert plan["downgrade"] == {"reason": "unordered", "tags": tags, "revisions": revisions}
+
+
+def test_rollback_plan_same_tag_everywhere_is_no_downgrade():
+    assert rs.rollback_plan(_tags("latest", "latest"), 1)["downgrade"] is None, "the same string: the same DBBat"
+    assert rs.rollback_plan(_tags("0.26.0", "0.25.2", "0.26.0"), 1)["downgrade"] is None
+
+
+def test_rollback_refusal_names_the_tag_and_the_variable_that_allows_it():
+    allow = "dbbat_rollback_allow_schema_downgrade=true for the role"
+    assert rs.rollback_refusal(rs.rollback_plan(_tags("0.25.2", "0.25.2"), 1), "ns/dbbat", allow) is None
+    message = rs.rollback_refusal(rs.rollback_plan(_tags("0.25.2", "latest"), 1), "ns/dbbat", allow)
+    assert message.startswith("Refusing to roll release ns/dbbat back to revision 1: it runs DBBat 0.25.2,"
+                              " while revision 2 ran DBBat latest. 'latest' is not a version")
+    assert message.endswith("rerun with the schema downgrade allowed (%s)." % allow)
+    message = rs.rollback_refusal(rs.rollback_plan(_tags("0.25.2", "0.26.0"), 1), "ns/dbbat", allow)
+    assert "it runs DBBat 0.25.2, older than DBBat 0.26.0 (revision 2)" in message and allow in message
