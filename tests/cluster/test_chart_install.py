@@ -111,7 +111,10 @@ def test_history_rollback_and_uninstall(cluster, namespace, helm_any, tmp_path):
     base = ["-n", namespace, "-f", VALUES / "minimal.yaml", "--wait", "--timeout", "90s"]
     _helm(helm_any, env, "install", "dbbat", CHART_DIR, *base)
     _helm(helm_any, env, "upgrade", "dbbat", CHART_DIR, *base, "--set", "replicaCount=2")
-    assert cluster.get("apps/v1", "Deployment", "dbbat", namespace)["status"]["readyReplicas"] == 2
+    # --wait returns once the new ReplicaSet's 2 pods are ready; the old pod may still be on its
+    # way out for a moment (counted ready by the Deployment until its ReplicaSet says otherwise).
+    status = cluster.get("apps/v1", "Deployment", "dbbat", namespace)["status"]
+    assert status["updatedReplicas"] == 2 and status["readyReplicas"] >= 2, status
     history = json.loads(_helm(helm_any, env, "history", "dbbat", "-n", namespace, "-o", "json").stdout)
     assert [(h["revision"], h["status"]) for h in history] == [(1, "superseded"), (2, "deployed")]
 
