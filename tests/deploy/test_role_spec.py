@@ -117,3 +117,43 @@ def test_value_sources_name_the_variable_that_sets_each_value(tmp_path):
             if variable == name:
                 assert any(p == path or p.startswith(path + ".") for p in changed), \
                     f"vars/main.yml says {name} sets {path}, but changing it leaves {path} alone"
+
+
+def _role_options(*args):
+    from testkit.paths import VENV_BIN
+    from testkit.proc import run
+
+    return run([VENV_BIN / "python", ROOT / "scripts/role-options.py", *args])
+
+
+def test_generated_option_files_are_in_step_with_the_declaration():
+    """argument_specs.yml, defaults/main.yml, the inputs block of vars/main.yml and the README's table
+    are what scripts/role-options.py makes of plugins/module_utils/deploy_options.py."""
+    result = _role_options("--check")
+    assert result.rc == 0, result.out + result.err
+
+
+def test_an_option_added_to_the_declaration_reaches_every_generated_file(tmp_path):
+    """One declaration is all a new option takes: generated into a copy of the role, it is in the
+    main entry point's spec, the defaults, the README table and the inputs the modules take."""
+    import shutil
+
+    role = tmp_path / "deploy"
+    for path in ("meta/argument_specs.yml", "defaults/main.yml", "vars/main.yml", "README.md"):
+        (role / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROLE / path, role / path)
+    declaration = tmp_path / "deploy_options.py"
+    declaration.write_text((ROLE / "../../plugins/module_utils/deploy_options.py").read_text() + (
+        "\nOPTIONS.append({'name': 'dbbat_zz_extra', 'section': 'scale', 'type': 'int', 'default': 7,"
+        " 'description': 'An option of this test.', 'entry_points': {'main': None},"
+        " 'value': {'path': 'zz.extra', 'when': []}})\n"))
+    assert _role_options("--check", "--role", role, "--declaration", declaration).rc == 1
+    result = _role_options("--role", role, "--declaration", declaration)
+    assert result.rc == 0, result.out + result.err
+    spec = yaml.safe_load((role / "meta/argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    assert spec["dbbat_zz_extra"] == {"description": "An option of this test.", "type": "int", "default": 7}
+    assert yaml.safe_load((role / "defaults/main.yml").read_text())["dbbat_zz_extra"] == 7
+    assert "| `dbbat_zz_extra` | `7` | `zz.extra` |" in (role / "README.md").read_text()
+    inputs = yaml.safe_load((role / "vars/main.yml").read_text())["__dbbat_inputs"]
+    assert inputs["dbbat_zz_extra"] == "{{ dbbat_zz_extra }}"
+    assert _role_options("--check", "--role", role, "--declaration", declaration).rc == 0
