@@ -69,11 +69,11 @@ def _typed(option, value):
     return value
 
 
-def normalize(inputs, options=OPTIONS):
+def normalize(inputs, options=None):
     """``inputs`` with every declared option set (its default when missing) and cast to its type
     ("3" -> 3, "true" -> True); undeclared keys are kept as they are."""
     out = dict(inputs or {})
-    for option in options:
+    for option in options or OPTIONS:
         name = option["name"]
         out[name] = _typed(option, out[name]) if name in out else copy.deepcopy(option["default"])
     return out
@@ -249,10 +249,11 @@ def merge(base, override):
     return out
 
 
-def chart_values(inputs, options=OPTIONS):
+def chart_values(inputs, options=None):
     """The chart values: each option's value rule (only what the inventory sets is rendered, so the
     chart's defaults stay in charge of the rest), then dbbat_values merged last. The pods' checksum
     annotations are added by the release plan, which reads the Secrets."""
+    options = options or OPTIONS
     i = normalize(inputs, options)
     values = {}
     for option in options:
@@ -270,10 +271,10 @@ def chart_values(inputs, options=OPTIONS):
     return merge(values, i.get("dbbat_values") or {})
 
 
-def value_sources(options=OPTIONS):
+def value_sources(options=None):
     """Which variable sets which chart value (dotted path -> variable), to name the variable when
     Helm refuses a value."""
-    return dict((o["value"]["path"], o["name"]) for o in options if o.get("value"))
+    return dict((o["value"]["path"], o["name"]) for o in options or OPTIONS if o.get("value"))
 
 
 def checksums(inputs, secret_sha256=None):

@@ -31,7 +31,7 @@ description:
     Secrets the pods read, so that the pods roll when those Secrets change.
   - "With O(inputs) (and O(secrets)), the variables of the P(fclairamb.dbbat.deploy#role) role, the
     module makes every decision of the role's preflight in one call: it refuses an inventory the
-    role would refuse before reading anything (RV(msg) lists every problem), renders the chart
+    role would refuse before reading anything (its failure's message lists every problem), renders the chart
     values, the Secret's fingerprint and the checksums from them, then says what the cluster
     holds that stops the deploy (RV(problems)), what the namespace and Secret step must write
     (RV(prerequisites)) and what changes in the values (RV(values_changes))."
@@ -385,7 +385,8 @@ except ImportError:  # pragma: no cover - reported by AnsibleK8SModule
 def argument_spec():
     return release_argument_spec(
         inputs=dict(type="dict"),
-        secrets=dict(type="dict", options=dict(
+        # The container is not a secret; each of its options is.
+        secrets=dict(type="dict", no_log=False, options=dict(
             (name, dict(type="str", default="", no_log=True)) for name in deploy_inputs.SECRET_INPUTS)),
         secret_name=dict(type="str", required=True),
         secret_keys=dict(type="list", elements="str", default=["DBB_KEY", "DBB_DSN"], no_log=False),
