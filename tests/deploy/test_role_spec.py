@@ -46,74 +46,41 @@ def test_secret_variables_are_no_log_in_the_spec():
         assert options[name].get("no_log") is True, name
 
 
-def _flatten(values, prefix=""):
-    out = {}
-    for key, value in (values or {}).items():
-        path = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict) and value:
-            out.update(_flatten(value, path))
-        else:
-            out[path] = value
-    return out
-
-
-def _changed_value(spec, default):
-    if spec.get("options"):  # a dict of known keys: set the first suboption of the first key
-        key, sub = next(iter(spec["options"].items()))
-        return {key: {next(iter(sub["options"])): "zz-test"}} if sub.get("options") else {key: "zz-test"}
-    if spec.get("choices"):
-        return next(c for c in spec["choices"] if c != default)
-    kind = spec["type"]
-    if kind == "int":
-        return default + 3
-    if kind == "bool":
-        return not default
-    return {"str": "zz-test.example.com", "dict": {"zz-test": "x"}, "list": ["zz-test"]}[kind]
-
-
-def test_value_sources_name_the_variable_that_sets_each_value(tmp_path):
-    """vars/main.yml says which inventory variable sets which chart value (preflight names it when
-    Helm refuses a value). Each role option is changed in turn and values.yml.j2 rendered: a path
-    the table gives to a variable must change with it, and every path that changes must be in
-    the table."""
-    import json
-
-    from testkit.env import isolated_env
+def _role_options(*args):
+    from testkit.paths import VENV_BIN
     from testkit.proc import run
 
-    options = _load("meta/argument_specs.yml")["argument_specs"]["main"]["options"]
-    defaults = _load("defaults/main.yml")
-    sources = _load("vars/main.yml")["__dbbat_value_sources"]
-    # Every section on, so that the variables under them render.
-    base = dict(defaults, dbbat_ingress_enabled=True, dbbat_ingress_host="dbbat.example.com",
-                dbbat_autoscaling_enabled=True, dbbat_pdb_enabled=True, dbbat_network_policy_enabled=True)
-    cases = {"base": base}
-    for name, spec in options.items():
-        if name != "dbbat_values":
-            cases[name] = dict(base, **{name: _changed_value(spec, base[name])})
-    playbook = tmp_path / "render.yml"
-    template = ROLE / "templates" / "values.yml.j2"
-    render_all = ("{%% set out = {} %%}{%% for name, variables in cases.items() %%}{%% set _ = out.update({name: "
-                  "lookup('ansible.builtin.template', '%s', template_vars=variables) | from_yaml}) %%}{%% endfor %%}"
-                  "{{ out | to_json }}" % template)
-    playbook = tmp_path / "render.yml"
-    playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "connection": "local", "gather_facts": False,
-                                         "vars": {"cases": cases}, "tasks": [
-        {"ansible.builtin.copy": {"dest": str(tmp_path / "rendered.json"), "mode": "0600", "content": render_all}}]}]))
-    run(["ansible-playbook", "-i", "localhost,", playbook], env=isolated_env(tmp_path)).check()
-    rendered = {name: _flatten(values) for name, values in json.loads((tmp_path / "rendered.json").read_text()).items()}
+    return run([VENV_BIN / "python", ROOT / "scripts/role-options.py", *args])
 
-    def covered(path):
-        return any(path == p or path.startswith(p + ".") for p in sources)
 
-    for name in options:
-        if name not in rendered:
-            continue
-        changed = {p for p in set(rendered[name]) | set(rendered["base"])
-                   if rendered[name].get(p) != rendered["base"].get(p)}
-        uncovered = sorted(p for p in changed if not covered(p))
-        assert not uncovered, f"{name} sets {uncovered}, which vars/main.yml does not name"
-        for path, variable in sources.items():
-            if variable == name:
-                assert any(p == path or p.startswith(path + ".") for p in changed), \
-                    f"vars/main.yml says {name} sets {path}, but changing it leaves {path} alone"
+def test_generated_option_files_are_in_step_with_the_declaration():
+    """argument_specs.yml, defaults/main.yml, the inputs block of vars/main.yml and the README's table
+    are what scripts/role-options.py makes of plugins/module_utils/deploy_options.py."""
+    result = _role_options("--check")
+    assert result.rc == 0, result.out + result.err
+
+
+def test_an_option_added_to_the_declaration_reaches_every_generated_file(tmp_path):
+    """One declaration is all a new option takes: generated into a copy of the role, it is in the
+    main entry point's spec, the defaults, the README table and the inputs the modules take."""
+    import shutil
+
+    role = tmp_path / "deploy"
+    for path in ("meta/argument_specs.yml", "defaults/main.yml", "vars/main.yml", "README.md"):
+        (role / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROLE / path, role / path)
+    declaration = tmp_path / "deploy_options.py"
+    declaration.write_text((ROLE / "../../plugins/module_utils/deploy_options.py").read_text() + (
+        "\nOPTIONS.append({'name': 'dbbat_zz_extra', 'section': 'scale', 'type': 'int', 'default': 7,"
+        " 'description': 'An option of this test.', 'entry_points': {'main': None},"
+        " 'value': {'path': 'zz.extra', 'when': []}})\n"))
+    assert _role_options("--check", "--role", role, "--declaration", declaration).rc == 1
+    result = _role_options("--role", role, "--declaration", declaration)
+    assert result.rc == 0, result.out + result.err
+    spec = yaml.safe_load((role / "meta/argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    assert spec["dbbat_zz_extra"] == {"description": "An option of this test.", "type": "int", "default": 7}
+    assert yaml.safe_load((role / "defaults/main.yml").read_text())["dbbat_zz_extra"] == 7
+    assert "| `dbbat_zz_extra` | `7` | `zz.extra` |" in (role / "README.md").read_text()
+    inputs = yaml.safe_load((role / "vars/main.yml").read_text())["__dbbat_inputs"]
+    assert inputs["dbbat_zz_extra"] == "{{ dbbat_zz_extra }}"
+    assert _role_options("--check", "--role", role, "--declaration", declaration).rc == 0

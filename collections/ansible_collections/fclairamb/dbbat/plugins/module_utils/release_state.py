@@ -186,7 +186,9 @@ def helm_needed(release, values, chart_version):
 
 def fingerprint(data, keys=None):
     """SHA-256 over a Secret's ``data`` (base64 values as the API returns them), limited to
-    ``keys`` when given; the same text the role hashes: JSON with sorted keys."""
+    ``keys`` when given: JSON with sorted keys. The one fingerprint of the collection: the pods'
+    annotation and the plan's comparison (deploy_inputs), the fclairamb.dbbat.secret_fingerprint
+    filter (key backup and restore)."""
     chosen = dict((k, v) for k, v in (data or {}).items() if keys is None or k in keys)
     return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode("utf-8")).hexdigest()
 

@@ -29,6 +29,12 @@ description:
     C(~/.cache/fclairamb.dbbat/charts): hosts of one run share them, and nothing needs removing."
   - Pod annotations named in O(checksums) are set, in RV(release_values), to fingerprints of the
     Secrets the pods read, so that the pods roll when those Secrets change.
+  - "With O(inputs) (and O(secrets)), the variables of the P(fclairamb.dbbat.deploy#role) role, the
+    module makes every decision of the role's preflight in one call: it refuses an inventory the
+    role would refuse before reading anything (its failure's message lists every problem), renders the chart
+    values, the Secret's fingerprint and the checksums from them, then says what the cluster
+    holds that stops the deploy (RV(problems)), what the namespace and Secret step must write
+    (RV(prerequisites)) and what changes in the values (RV(values_changes))."
   - With O(registry_username) and O(registry_password), logs in to the chart's registry
     (C(helm registry login --password-stdin)) into a private registry configuration in a temporary
     folder, removed as soon as the chart is pulled. Neither the user's helm configuration nor their
@@ -40,6 +46,34 @@ extends_documentation_fragment:
   - fclairamb.dbbat.release
   - fclairamb.dbbat.helm_binary
 options:
+  inputs:
+    description:
+      - The P(fclairamb.dbbat.deploy#role) role's variables (C(dbbat_*), as names and values), but for
+        those given in O(secrets).
+      - They give, unless set, O(values), O(user_values), O(value_sources), O(checksums),
+        O(key_sha256), O(chart_ref), O(chart_version), O(registry_username), O(registry_ca_file),
+        O(registry_plain_http) and O(binary_path).
+    type: dict
+  secrets:
+    description: The role's secret variables, never shown; with O(inputs).
+    type: dict
+    suboptions:
+      dbbat_encryption_key:
+        description: The encryption key.
+        type: str
+        default: ""
+      dbbat_db_password:
+        description: The storage database's password.
+        type: str
+        default: ""
+      dbbat_db_dsn:
+        description: The storage database's DSN.
+        type: str
+        default: ""
+      dbbat_registry_password:
+        description: The chart registry's password (O(registry_password) unless set).
+        type: str
+        default: ""
   secret_name:
     description: Secret holding the encryption key C(DBB_KEY) and the storage DSN C(DBB_DSN).
     type: str
@@ -110,9 +144,8 @@ options:
     description: PEM file of the certificate authorities that verify the registry's TLS certificate.
     type: path
   registry_plain_http:
-    description: Reach the registry over plain HTTP (a local test registry).
+    description: Reach the registry over plain HTTP (a local test registry). Unset is V(false).
     type: bool
-    default: false
   render:
     description:
       - V(auto) runs the dry run when the release would change, V(always) runs it anyway,
@@ -131,6 +164,19 @@ requirements:
 """
 
 EXAMPLES = r"""
+- name: Every decision of the deploy role's preflight, from its variables
+  fclairamb.dbbat.release_plan:
+    release_name: "{{ dbbat_release_name }}"
+    release_namespace: "{{ dbbat_namespace }}"
+    secret_name: "{{ dbbat_secret_name }}"
+    inputs:
+      dbbat_chart_version: 1.0.0
+      dbbat_db_host: postgres.example.com
+    secrets:
+      dbbat_encryption_key: "{{ vault_dbbat_encryption_key }}"
+      dbbat_db_password: "{{ vault_dbbat_db_password }}"
+  register: plan
+
 - name: What the cluster holds, and whether the upgrade would pass
   fclairamb.dbbat.release_plan:
     release_name: dbbat
@@ -234,6 +280,30 @@ release:
     last_deployed:
       description: Revision, chart and app versions of the newest record that was deployed (null if none).
       type: dict
+problems:
+  description: What the cluster holds that stops the deploy, one message each (with O(inputs); else empty).
+  returned: always
+  type: list
+  elements: str
+prerequisites:
+  description: What the namespace and Secret step must write (with O(inputs); else null).
+  returned: always
+  type: dict
+  contains:
+    namespace:
+      description: The namespace is missing or lacks a label or annotation of the inventory.
+      type: bool
+    secret:
+      description: The role manages the Secret and its data differs from the inventory's.
+      type: bool
+values_changes:
+  description: The top-level keys of RV(release_values) that differ from the release's, each with C(before) and C(after).
+  returned: always
+  type: dict
+chart_ref:
+  description: The chart reference used (O(chart_ref), or the one O(inputs) give).
+  returned: always
+  type: str
 change:
   description: Why an install or upgrade must run (V(install), V(values), V(chart 1.0.0 -> 1.1.0), a status), or null.
   returned: always
@@ -255,6 +325,9 @@ render:
       elements: dict
     error:
       description: Helm's error when it failed for another reason (registry, cluster).
+      type: str
+    message:
+      description: What to tell of a refusal or a failure, naming values and variables (null when it passed or did not run).
       type: str
     services:
       description: The Services the chart renders (name, type, ports).
@@ -288,7 +361,7 @@ import pwd
 import shutil
 import tempfile
 
-from ansible_collections.fclairamb.dbbat.plugins.module_utils import helm_cli
+from ansible_collections.fclairamb.dbbat.plugins.module_utils import deploy_inputs, helm_cli
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.cluster_reads import ClusterReads
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_module import cluster_helm, release_argument_spec
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import (
@@ -311,6 +384,10 @@ except ImportError:  # pragma: no cover - reported by AnsibleK8SModule
 
 def argument_spec():
     return release_argument_spec(
+        inputs=dict(type="dict"),
+        # The container is not a secret; each of its options is.
+        secrets=dict(type="dict", no_log=False, options=dict(
+            (name, dict(type="str", default="", no_log=True)) for name in deploy_inputs.SECRET_INPUTS)),
         secret_name=dict(type="str", required=True),
         secret_keys=dict(type="list", elements="str", default=["DBB_KEY", "DBB_DSN"], no_log=False),
         key_sha256=dict(type="str", no_log=False),
@@ -331,7 +408,7 @@ def argument_spec():
         registry_username=dict(type="str"),
         registry_password=dict(type="str", no_log=True),
         registry_ca_file=dict(type="path"),
-        registry_plain_http=dict(type="bool", default=False),
+        registry_plain_http=dict(type="bool"),
         binary_path=dict(type="path"),
     )
 
@@ -342,6 +419,45 @@ def check_params(params):
         return ("chart_ref is required when render is %s: the dry run needs a chart (render=never reads the cluster"
                 " only)" % params["render"])
     return None
+
+
+def apply_inputs(params, k8s_auth_host=False):
+    """Fill the parameters the role's variables give (``params["inputs"]`` and ``["secrets"]``),
+    those left unset only; returns ``(inputs, problems)``: the variables as one dict, and what the
+    role would refuse in them. Without ``inputs``, ``(None, [])``."""
+    if params["inputs"] is None:
+        return None, []
+    inputs = deploy_inputs.normalize(dict(params["inputs"], **(params["secrets"] or {})))
+    problems = deploy_inputs.inventory_problems(inputs, k8s_auth_host)
+    managed = inputs["dbbat_secret_managed"]
+    derived = {
+        "values": deploy_inputs.chart_values(inputs),
+        "user_values": inputs["dbbat_values"],
+        "value_sources": deploy_inputs.value_sources(),
+        "checksums": deploy_inputs.checksums(inputs, deploy_inputs.secret_sha256(inputs) if managed else None),
+        "key_sha256": deploy_inputs.key_sha256(inputs) if managed else None,
+        "chart_ref": deploy_inputs.chart_ref(inputs),
+        "chart_version": inputs["dbbat_chart_version"],
+        "registry_username": inputs["dbbat_registry_username"] or None,
+        "registry_password": inputs["dbbat_registry_password"] or None,
+        "registry_ca_file": inputs["dbbat_registry_ca_file"] or None,
+        "registry_plain_http": inputs["dbbat_registry_plain_http"],
+        "binary_path": inputs["dbbat_helm_binary"] or None,
+    }
+    for name, value in derived.items():
+        if params[name] in (None, {}, []):
+            params[name] = value
+    return inputs, problems
+
+
+def decisions(inputs, result):
+    """What the role does with the plan's read: the cluster's problems and the prerequisites."""
+    if inputs is None:
+        return {"problems": [], "prerequisites": None}
+    wanted = deploy_inputs.secret_sha256(inputs) if inputs["dbbat_secret_managed"] else None
+    return {"problems": deploy_inputs.cluster_problems(inputs, result["namespace"], result["secret"], result["release"]),
+            "prerequisites": deploy_inputs.prerequisites(inputs, result["namespace"], result["secret"]["fingerprint"],
+                                                         wanted)}
 
 
 def secret_checks(data, keys, key_sha256):
@@ -391,7 +507,7 @@ def rendered_services(manifest):
 def registry_tls(params):
     """The registry connection options, as helm_cli's registry flags name them."""
     oci = params["chart_ref"].startswith("oci://")
-    return {"plain_http": params["registry_plain_http"] and oci, "ca_file": params["registry_ca_file"] if oci else None}
+    return {"plain_http": bool(params["registry_plain_http"]) and oci, "ca_file": params["registry_ca_file"] if oci else None}
 
 
 def chart_cache():
@@ -455,6 +571,10 @@ def dry_run(module, helm, env, values, chart):
 def main():
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
+    # The inventory is refused before anything reads the cluster.
+    inputs, problems = apply_inputs(p, bool(os.environ.get("K8S_AUTH_HOST")))
+    if problems:
+        module.fail_json(msg=" ".join(problems), inventory_problems=problems)
     problem = check_params(p)
     if problem:
         module.fail_json(msg=problem)
@@ -497,6 +617,10 @@ def main():
         except helm_cli.HelmError as exc:
             result["chart_archive"] = None
             result["render"] = {"done": True, "ok": False, "problems": [], "services": [], "error": exc.message}
+    result["render"]["message"] = deploy_inputs.refusal_message(result["render"], name)
+    result["values_changes"] = deploy_inputs.values_changes((result["release"] or {}).get("release_values"), values)
+    result["chart_ref"] = p["chart_ref"]
+    result.update(decisions(inputs, result))
     module.exit_json(**result)
 
 

@@ -103,3 +103,47 @@ def test_chart_ref_is_only_required_for_the_dry_run():
         problem = release_plan.check_params({"render": render, "chart_ref": None})
         assert problem.startswith("chart_ref is required when render is %s" % render), problem
     assert "chart_ref" not in [name for name, spec in release_plan.argument_spec().items() if spec.get("required")]
+
+
+def _unset_params(**given):
+    params = dict((name, spec.get("default")) for name, spec in release_plan.argument_spec().items())
+    params.update(given)
+    return params
+
+
+def test_the_role_variables_give_the_parameters_left_unset():
+    from ansible_collections.fclairamb.dbbat.plugins.module_utils import deploy_inputs
+
+    params = _unset_params(inputs={"dbbat_chart_version": "1.0.0", "dbbat_db_host": "db", "dbbat_registry_mirror": "m:5000",
+                                   "dbbat_registry_plain_http": "true"},
+                           secrets={"dbbat_encryption_key": KEY, "dbbat_registry_password": "pw"},
+                           binary_path="/opt/helm")
+    inputs, problems = release_plan.apply_inputs(params)
+    assert problems == []
+    assert params["chart_ref"] == "oci://m:5000/fclairamb/charts/dbbat" and params["chart_version"] == "1.0.0"
+    assert params["values"] == deploy_inputs.chart_values(inputs)
+    assert params["checksums"][0]["sha256"] == deploy_inputs.secret_sha256(inputs)
+    assert params["key_sha256"] == hashlib.sha256(KEY.encode()).hexdigest()
+    assert params["registry_password"] == "pw" and params["registry_plain_http"] is True
+    assert params["binary_path"] == "/opt/helm", "a parameter given stays"
+
+
+def test_the_role_variables_are_refused_before_anything_is_read():
+    params = _unset_params(inputs={"dbbat_chart_version": "latest"}, secrets={})
+    problems = release_plan.apply_inputs(params)[1]
+    assert any(p.startswith("dbbat_chart_version must be an exact chart version") for p in problems)
+    assert release_plan.apply_inputs(_unset_params()) == (None, [])
+
+
+def test_every_secret_variable_of_the_role_is_a_no_log_option():
+    from ansible_collections.fclairamb.dbbat.plugins.module_utils.deploy_options import OPTIONS
+
+    secrets = release_plan.argument_spec()["secrets"]["options"]
+    assert sorted(secrets) == sorted(o["name"] for o in OPTIONS if o.get("no_log") and "main" in o["entry_points"])
+    assert all(spec["no_log"] for spec in secrets.values())
+
+
+def test_a_secret_managed_elsewhere_is_fingerprinted_from_the_cluster():
+    params = _unset_params(inputs={"dbbat_chart_version": "1.0.0", "dbbat_secret_managed": False}, secrets={})
+    release_plan.apply_inputs(params)
+    assert params["checksums"][0]["sha256"] is None and params["key_sha256"] is None

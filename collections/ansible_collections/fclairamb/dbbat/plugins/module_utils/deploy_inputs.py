@@ -1,0 +1,371 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Florent Clairambault <florent@clairambault.fr>
+# MIT License (see https://opensource.org/licenses/MIT)
+"""What the deploy role decides from its variables, as pure functions.
+
+The role hands its ``dbbat_*`` variables over as one dict (``inputs``: the keys are the
+variables' names; vars/main.yml builds it, the secrets apart). From it, and from what the
+release plan read of the cluster:
+
+- the problems of the inventory that no argument spec can express, one message each;
+- the Secret the chart reads (the key and the DSN, built with its parts URL-escaped), its
+  fingerprint (release_state.fingerprint) and the fingerprint of the key;
+- the chart values, from the value rules of deploy_options (dbbat_values merged last), the
+  variable that set each value, and the pods' checksum annotations;
+- the problems of what the cluster holds, and what the namespace and Secret step must write;
+- what changes in the values, key by key.
+
+No I/O, no Ansible import: release_plan, the role's filters and the unit tests call them.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import copy
+import hashlib
+import re
+
+try:
+    from urllib.parse import quote
+except ImportError:  # pragma: no cover - Python 2 module sanity only
+    from urllib import quote
+
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.deploy_options import OPTIONS
+# The one fingerprint of the collection (pods' annotation, the plan's comparison, key backup and restore).
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import fingerprint
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import is_encryption_key, is_semver
+
+SECRET_KEYS = ["DBB_KEY", "DBB_DSN"]
+# The role's variables that are secrets (no_log in its argument spec), handed over apart.
+SECRET_INPUTS = ("dbbat_encryption_key", "dbbat_db_password", "dbbat_db_dsn", "dbbat_registry_password")
+# Pods carry these checksums as annotations, so that they roll when a Secret they read changes:
+# the Secret of the key and the DSN, and each listener's TLS Secret named in dbbat_proxy_tls.
+SECRET_CHECKSUM_ANNOTATION = "dbbat.fclairamb.github.io/secret-sha256"
+TLS_CHECKSUM_ANNOTATION = "dbbat.fclairamb.github.io/tls-%s-sha256"
+RBAC_EXAMPLE = "roles/deploy/files/rbac/namespaced-deployer.yml"
+
+_TRUE = ("y", "yes", "on", "1", "true", "t")
+
+
+# --- the variables, as their types make them ------------------------------------------
+
+def to_bool(value):
+    """Ansible's ``| bool``: AWX survey answers are strings ("true", "yes", "1")."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in _TRUE
+
+
+def _typed(option, value):
+    kind = option.get("type", "str")
+    if kind == "bool":
+        return to_bool(value)
+    if kind == "int":
+        return int(value)
+    if kind == "str":
+        return "" if value is None else str(value)
+    return value
+
+
+def normalize(inputs, options=None):
+    """``inputs`` with every declared option set (its default when missing) and cast to its type
+    ("3" -> 3, "true" -> True); undeclared keys are kept as they are."""
+    out = dict(inputs or {})
+    for option in options or OPTIONS:
+        name = option["name"]
+        out[name] = _typed(option, out[name]) if name in out else copy.deepcopy(option["default"])
+    return out
+
+
+# --- the inventory ------------------------------------------------------------------------
+
+def _secret_values(user_values):
+    """Paths of dbbat_values that hold a secret: Helm keeps every value in its release history."""
+    secrets = user_values.get("secrets") or {}
+    external = (user_values.get("postgresql") or {}).get("external") or {}
+    found = []
+    for path, value in (("secrets.encryptionKey", secrets.get("encryptionKey")),
+                        ("secrets.databasePassword", secrets.get("databasePassword")),
+                        ("postgresql.external.password", external.get("password")),
+                        ("postgresql.external.dsn", external.get("dsn"))):
+        if value:
+            found.append(path)
+    return found
+
+
+def inventory_problems(inputs, k8s_auth_host=False):
+    """What the inventory gets wrong, one message each (naming the variable and the fix), before
+    anything reads the cluster. ``k8s_auth_host``: an AWX Kubernetes credential is in use. The
+    names (namespace, release, Secret) and unknown variables are the role's own checks."""
+    i = normalize(inputs)
+    present = i["dbbat_state"] == "present"
+    problems = []
+    if present and not is_semver(i["dbbat_chart_version"]):
+        problems.append("dbbat_chart_version must be an exact chart version such as 1.0.0 (got '%s'). Ranges and"
+                        " 'latest' are refused so that every run of this inventory deploys the same chart."
+                        % i["dbbat_chart_version"])
+    if present and i["dbbat_ingress_enabled"] and not i["dbbat_ingress_host"]:
+        problems.append("dbbat_ingress_enabled is true but dbbat_ingress_host is empty; set the host name of the"
+                        " Ingress.")
+    if present and i["dbbat_autoscaling_enabled"] \
+            and i["dbbat_autoscaling_min_replicas"] > i["dbbat_autoscaling_max_replicas"]:
+        problems.append("dbbat_autoscaling_min_replicas (%s) is above dbbat_autoscaling_max_replicas (%s)."
+                        % (i["dbbat_autoscaling_min_replicas"], i["dbbat_autoscaling_max_replicas"]))
+    secret_values = _secret_values(i["dbbat_values"])
+    if present and secret_values:
+        problems.append("dbbat_values sets %s: Helm would keep it in its release history. Use dbbat_encryption_key,"
+                        " dbbat_db_password or dbbat_db_dsn (in Vault) instead; the role puts them in the Secret."
+                        % ", ".join(secret_values))
+    if i["dbbat_kube_context"] and k8s_auth_host:
+        # helm refuses a kubeconfig context together with the CA of an AWX credential: say so clearly.
+        problems.append("dbbat_kube_context is '%s' while K8S_AUTH_HOST is set (an AWX Kubernetes credential): the"
+                        ' credential already says which cluster to use. Set dbbat_kube_context to "" for this'
+                        " job, for example in the job template's extra variables." % i["dbbat_kube_context"])
+    if present and i["dbbat_secret_managed"]:
+        problems.extend(_secret_input_problems(i))
+    return problems
+
+
+def _secret_input_problems(i):
+    problems = []
+    dsn = i["dbbat_db_dsn"]
+    if not dsn and not i["dbbat_db_host"]:
+        problems.append("No storage database: set dbbat_db_dsn (the full DSN, in Vault) or dbbat_db_host (with"
+                        " dbbat_db_user, dbbat_db_name and dbbat_db_password in Vault), or set dbbat_secret_managed"
+                        " to false and provide the Secret yourself.")
+    elif dsn and not re.match(r"^postgres(ql)?://", dsn):
+        problems.append("dbbat_db_dsn must be a URL DSN starting with postgres:// or postgresql://.")
+    key = i["dbbat_encryption_key"]
+    if not key:
+        problems.append("dbbat_encryption_key is empty: generate one with `openssl rand -base64 32`, keep it in"
+                        " Ansible Vault and back it up (losing it makes stored credentials unreadable).")
+    elif not is_encryption_key(key.strip()):
+        problems.append("dbbat_encryption_key must be standard base64 of exactly 32 bytes (44 characters ending"
+                        " with '=', as `openssl rand -base64 32` prints); the value given is not (it is not shown).")
+    return problems
+
+
+# --- the Secret -----------------------------------------------------------------------------
+
+def _escape(text):
+    # Everything but unreserved characters, '/' included, which would end the userinfo part.
+    return quote(str(text).encode("utf-8"), safe="")
+
+
+def database_dsn(inputs):
+    """dbbat_db_dsn, else the DSN built from the parts, user, password and database URL-escaped."""
+    i = normalize(inputs)
+    if i["dbbat_db_dsn"]:
+        return i["dbbat_db_dsn"]
+    userinfo = _escape(i["dbbat_db_user"]) + (":" + _escape(i["dbbat_db_password"]) if i["dbbat_db_password"] else "")
+    return "postgres://%s@%s:%s/%s?sslmode=%s" % (userinfo, i["dbbat_db_host"], i["dbbat_db_port"],
+                                                  _escape(i["dbbat_db_name"]), i["dbbat_db_sslmode"])
+
+
+def _b64(text):
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def secret_data(inputs):
+    """The data of the Secret the role writes, base64 as in the API."""
+    i = normalize(inputs)
+    return {"DBB_KEY": _b64(i["dbbat_encryption_key"].strip()), "DBB_DSN": _b64(database_dsn(i))}
+
+
+def secret_sha256(inputs):
+    """The fingerprint of the Secret the role writes, as the plan compares it with the cluster's."""
+    return fingerprint(secret_data(inputs), SECRET_KEYS)
+
+
+def key_sha256(inputs):
+    """SHA-256 of the encryption key (trimmed), to compare with the Secret's without handling it."""
+    return hashlib.sha256(normalize(inputs)["dbbat_encryption_key"].strip().encode("utf-8")).hexdigest()
+
+
+# --- the chart ------------------------------------------------------------------------------
+
+def chart_ref(inputs):
+    """The chart reference the run uses: on the mirror's host when dbbat_registry_mirror is set."""
+    i = normalize(inputs)
+    ref, mirror = i["dbbat_chart_ref"], i["dbbat_registry_mirror"]
+    if mirror and ref.startswith("oci://"):
+        return re.sub(r"^oci://[^/]+", lambda m: "oci://" + mirror.rstrip("/"), ref)
+    return ref
+
+
+def _public_url(value, i):
+    if value:
+        return value
+    if i["dbbat_ingress_enabled"]:
+        return ("https://" if i["dbbat_ingress_tls_secret"] else "http://") + i["dbbat_ingress_host"]
+    return None
+
+
+def _proxy_tls(value, i):
+    out = {}
+    for listener, tls in value.items():
+        if not tls:
+            continue
+        if tls.get("secret"):
+            out[listener] = {"existingSecret": tls["secret"]}
+        else:
+            out[listener] = {"certManager": {
+                "enabled": True,
+                "issuerRef": {"name": tls.get("issuer"), "kind": tls.get("issuer_kind", "Issuer"),
+                              "group": tls.get("issuer_group", "cert-manager.io")},
+                "dnsNames": tls.get("dns_names", []),
+                "duration": tls.get("duration", "")}}
+    return out
+
+
+# How a value is made from its option when it is not the option's value as its type makes it.
+CONVERTERS = {
+    "strip_slash": lambda value, i: value.rstrip("/"),
+    "public_url": _public_url,
+    "ingress_hosts": lambda value, i: [{"host": value, "paths": [{"path": "/", "pathType": "Prefix"}]}],
+    "ingress_tls": lambda value, i: [{"secretName": value, "hosts": [i["dbbat_ingress_host"]]}],
+    "proxy_tls": _proxy_tls,
+}
+
+
+def _set(values, path, value):
+    keys = path.split(".")
+    for key in keys[:-1]:
+        values = values.setdefault(key, {})
+    values[keys[-1]] = value
+
+
+def merge(base, override):
+    """``override`` merged into ``base`` recursively (Ansible's ``combine(recursive=True)``: dicts
+    merge, anything else, lists included, replaces)."""
+    out = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def chart_values(inputs, options=None):
+    """The chart values: each option's value rule (only what the inventory sets is rendered, so the
+    chart's defaults stay in charge of the rest), then dbbat_values merged last. The pods' checksum
+    annotations are added by the release plan, which reads the Secrets."""
+    options = options or OPTIONS
+    i = normalize(inputs, options)
+    values = {}
+    for option in options:
+        rule = option.get("value")
+        if not rule:
+            continue
+        name = option["name"]
+        if not all(i[gate] for gate in rule.get("when", [name])):
+            continue
+        value = i[name]
+        if "how" in rule:
+            value = CONVERTERS[rule["how"]](value, i)
+        if value is not None:
+            _set(values, rule["path"], value)
+    return merge(values, i.get("dbbat_values") or {})
+
+
+def value_sources(options=None):
+    """Which variable sets which chart value (dotted path -> variable), to name the variable when
+    Helm refuses a value."""
+    return dict((o["value"]["path"], o["name"]) for o in options or OPTIONS if o.get("value"))
+
+
+def checksums(inputs, secret_sha256=None):
+    """The pods' checksum annotations: of the role's Secret (its fingerprint given when the role
+    writes it, else read), and of each listener's TLS Secret named in dbbat_proxy_tls (read)."""
+    i = normalize(inputs)
+    items = [{"annotation": SECRET_CHECKSUM_ANNOTATION, "secret": i["dbbat_secret_name"], "keys": SECRET_KEYS,
+              "sha256": secret_sha256}]
+    for listener, tls in sorted(i["dbbat_proxy_tls"].items()):
+        if tls and tls.get("secret"):
+            items.append({"annotation": TLS_CHECKSUM_ANNOTATION % listener, "secret": tls["secret"], "keys": None,
+                          "sha256": None})
+    return items
+
+
+# --- what the cluster holds -------------------------------------------------------------------
+
+def cluster_problems(inputs, namespace, secret, release):
+    """What the plan read that stops the deploy, one message each: a namespace it may not read, a
+    Secret managed elsewhere that is missing or incomplete, a key that differs from the inventory's
+    (the key-loss guard), a release left pending."""
+    i = normalize(inputs)
+    where = "Secret %s/%s" % (i["dbbat_namespace"], i["dbbat_secret_name"])
+    problems = []
+    if not namespace["readable"] and i["dbbat_namespace_managed"]:
+        problems.append("The credentials may not read Namespace %s (HTTP 403), so the role cannot check its labels"
+                        " (dbbat_namespace_labels). Grant `get` on it (%s of the collection shows the least a deploy"
+                        " user needs), or set dbbat_namespace_managed: false to leave the namespace to the cluster"
+                        " admins." % (i["dbbat_namespace"], RBAC_EXAMPLE))
+    if not i["dbbat_secret_managed"]:
+        if not secret["exists"]:
+            problems.append("%s does not exist. With dbbat_secret_managed false it must be created before the"
+                            " deployment (by External Secrets, sealed-secrets or by hand) with the keys DBB_KEY and"
+                            " DBB_DSN; or set dbbat_secret_managed to true to let the role write it." % where)
+        elif secret["missing_keys"]:
+            problems.append("%s lacks the key(s) %s that the chart reads (DBB_KEY: base64 of 32 bytes; DBB_DSN:"
+                            " postgres://user:password@host:5432/db?sslmode=...). Add them, then rerun."
+                            % (where, ", ".join(secret["missing_keys"])))
+        elif not secret["key_valid"]:
+            problems.append("DBB_KEY in %s is not standard base64 of exactly 32 bytes (`openssl rand -base64 32`);"
+                            " the program would refuse it." % where)
+    elif secret["key_matches"] is False and not i["dbbat_allow_key_rotation"]:
+        problems.append("Refusing to replace DBB_KEY in %s: it differs from dbbat_encryption_key. Changing the"
+                        " encryption key makes every stored credential and the audit chain unreadable (data loss)."
+                        " If the inventory's key is wrong, restore the key in use (read it from the Secret); to"
+                        " rotate on purpose, re-encrypt the data first, then rerun with"
+                        " dbbat_allow_key_rotation=true." % where)
+    if release and release["pending"] and not i["dbbat_recover_pending_release"]:
+        last = release["last_deployed"]
+        recovery = ("roll it back to revision %s (its last deployed one)" % last["revision"] if last else
+                    "uninstall it (it never deployed; the Secret %s stays)" % i["dbbat_secret_name"])
+        problems.append('Release %s in namespace %s is %s (revision %s, since %s): a Helm run was interrupted before'
+                        ' it finished, and Helm refuses any other operation on it ("another operation is in'
+                        ' progress"). If no other deploy of this release is running, rerun with'
+                        " dbbat_recover_pending_release=true: the role will %s, then deploy."
+                        % (i["dbbat_release_name"], i["dbbat_namespace"], release["status"], release["revision"],
+                           release["updated"], recovery))
+    return problems
+
+
+def prerequisites(inputs, namespace, secret_fingerprint, wanted_fingerprint):
+    """What the namespace and Secret step must write: ``{"namespace": bool, "secret": bool}``. The
+    namespace when the role manages it and it is missing or lacks one of the inventory's labels or
+    annotations (others' stay); the Secret when the role manages it and its data differs."""
+    i = normalize(inputs)
+    labels, annotations = namespace.get("labels") or {}, namespace.get("annotations") or {}
+    namespace_differs = i["dbbat_namespace_managed"] and (
+        not namespace["exists"]
+        or any(labels.get(k) != v for k, v in i["dbbat_namespace_labels"].items())
+        or any(annotations.get(k) != v for k, v in i["dbbat_namespace_annotations"].items()))
+    secret_differs = i["dbbat_secret_managed"] and secret_fingerprint != wanted_fingerprint
+    return {"namespace": bool(namespace_differs), "secret": bool(secret_differs)}
+
+
+# --- what changes ---------------------------------------------------------------------------
+
+def values_changes(current, wanted):
+    """The top-level keys of the values that change: ``{key: {"before", "after"}}``, sorted."""
+    current, wanted = current or {}, wanted or {}
+    return dict((key, {"before": current.get(key), "after": wanted.get(key)})
+                for key in sorted(set(current) | set(wanted)) if current.get(key) != wanted.get(key))
+
+
+def refusal_message(render, release_name):
+    """What the role says when Helm's dry run refused the values or failed (None when it passed)."""
+    if render.get("ok") is not False:
+        return None
+    if render.get("problems"):
+        lines = []
+        for problem in render["problems"]:
+            origin = " (from %s)" % ", ".join(problem["variables"]) if problem["variables"] else ""
+            lines.append("%s%s: %s." % (", ".join(problem["values"]) or "a value", origin, problem["message"]))
+        return "The chart refuses these values (helm's dry run, nothing was written): " + " ".join(lines)
+    return "Helm's dry run of release %s failed, nothing was written: %s" % (release_name, render.get("error"))
