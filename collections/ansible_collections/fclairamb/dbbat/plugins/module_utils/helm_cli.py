@@ -388,6 +388,11 @@ class HelmCli(object):
         return self._version
 
     @property
+    def started(self):
+        """Whether ``helm version`` was started (by :meth:`start_version`, :attr:`version` or nothing else)."""
+        return self._version is not None or self._version_call is not None
+
+    @property
     def major(self):
         return self.version[0]
 
