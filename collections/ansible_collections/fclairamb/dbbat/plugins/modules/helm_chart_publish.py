@@ -51,6 +51,7 @@ description:
 extends_documentation_fragment:
   - fclairamb.dbbat.helm_binary
   - fclairamb.dbbat.helm_registry
+  - fclairamb.dbbat.helm_registry.connection
 options:
   chart_path:
     description:
@@ -330,6 +331,7 @@ from ansible_collections.fclairamb.dbbat.plugins.module_utils.helm_cli import (
     private_registry_config,
     pull_argv,
     push_argv,
+    registry_connection_spec,
     registry_flags,
     remote_url,
     signing_error_message,
@@ -860,12 +862,11 @@ def main():
             passphrase=dict(type="str", no_log=True),
             username=dict(type="str", aliases=["registry_username"]),
             password=dict(type="str", no_log=True, aliases=["registry_password"]),
-            ca_file=dict(type="path"),
             cert_file=dict(type="path"),
             key_file=dict(type="path"),
             insecure_skip_tls_verify=dict(type="bool", default=False),
-            plain_http=dict(type="bool", default=False),
             binary_path=dict(type="path"),
+            **registry_connection_spec()
         ),
         required_together=[("username", "password"), ("cert_file", "key_file")],
         required_if=[("sign", True, ("key", "keyring"))],

@@ -39,6 +39,7 @@ extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - fclairamb.dbbat.release
   - fclairamb.dbbat.helm_binary
+  - fclairamb.dbbat.helm_registry.connection
 options:
   secret_name:
     description: Secret holding the encryption key C(DBB_KEY) and the storage DSN C(DBB_DSN).
@@ -106,13 +107,6 @@ options:
   registry_password:
     description: Password or token of O(registry_username); given to helm on standard input only.
     type: str
-  registry_ca_file:
-    description: PEM file of the certificate authorities that verify the registry's TLS certificate.
-    type: path
-  registry_plain_http:
-    description: Reach the registry over plain HTTP (a local test registry).
-    type: bool
-    default: false
   render:
     description:
       - V(auto) runs the dry run when the release would change, V(always) runs it anyway,
@@ -326,13 +320,12 @@ def argument_spec():
         chart_ref=dict(type="str"),
         chart_version=dict(type="str"),
         render=dict(type="str", choices=["auto", "always", "never"], default="auto"),
-        # The chart registry's; named registry_* as kubernetes.core's connection options already
-        # have username, password, cert_file... for the cluster.
+        # The chart registry's credentials are named registry_* as kubernetes.core's connection options
+        # already have username, password, cert_file... for the cluster; ca_file and plain_http are free.
         registry_username=dict(type="str"),
         registry_password=dict(type="str", no_log=True),
-        registry_ca_file=dict(type="path"),
-        registry_plain_http=dict(type="bool", default=False),
         binary_path=dict(type="path"),
+        **helm_cli.registry_connection_spec()
     )
 
 
@@ -391,7 +384,7 @@ def rendered_services(manifest):
 def registry_tls(params):
     """The registry connection options, as helm_cli's registry flags name them."""
     oci = params["chart_ref"].startswith("oci://")
-    return {"plain_http": params["registry_plain_http"] and oci, "ca_file": params["registry_ca_file"] if oci else None}
+    return {"plain_http": params["plain_http"] and oci, "ca_file": params["ca_file"] if oci else None}
 
 
 def chart_cache():

@@ -353,6 +353,23 @@ def test_plain_http_flags(monkeypatch, chart, registry, helm_version):
     assert registry.connections[0]["plain_http"] is True
 
 
+@pytest.mark.parametrize("names", [("ca_file", "plain_http"), ("registry_ca_file", "registry_plain_http")])
+def test_registry_connection_options_take_both_names(monkeypatch, chart, registry, tmp_path, names):
+    """ca_file and plain_http (kubernetes.core's names) or their aliases, release_plan's names before 1.1.0."""
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text("x")
+    ca_name, plain_name = names
+    helm = FakeHelm(chart, registry)
+    run_module(monkeypatch, helm, chart_path=chart, registry="oci://h/charts", **{ca_name: str(ca_file)})
+    push = helm.commands("push")[0]
+    assert push[push.index("--ca-file") + 1] == str(ca_file)
+    assert registry.connections[0]["ca_file"] == str(ca_file)
+    helm = FakeHelm(chart, registry)
+    run_module(monkeypatch, helm, chart_path=chart, registry="oci://h/other", **{plain_name: True})
+    assert "--plain-http" in helm.commands("push")[0]
+    assert registry.connections[1]["plain_http"] is True
+
+
 # -- re-publishing -------------------------------------------------------------------
 
 def publish_once(monkeypatch, chart, registry, **args):

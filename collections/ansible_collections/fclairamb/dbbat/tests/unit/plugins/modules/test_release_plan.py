@@ -11,6 +11,9 @@ __metaclass__ = type
 import base64
 import hashlib
 
+import pytest
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import fingerprint
 from ansible_collections.fclairamb.dbbat.plugins.modules import release_plan, release_recover
 
@@ -103,3 +106,15 @@ def test_chart_ref_is_only_required_for_the_dry_run():
         problem = release_plan.check_params({"render": render, "chart_ref": None})
         assert problem.startswith("chart_ref is required when render is %s" % render), problem
     assert "chart_ref" not in [name for name, spec in release_plan.argument_spec().items() if spec.get("required")]
+
+
+@pytest.mark.parametrize("names", [("ca_file", "plain_http"), ("registry_ca_file", "registry_plain_http")])
+def test_registry_connection_options_take_both_names(names):
+    """ca_file and plain_http (kubernetes.core's names) or their aliases, the names before 1.1.0."""
+    ca_name, plain_name = names
+    params = {"release_name": "dbbat", "release_namespace": "dbbat", "secret_name": "dbbat",
+              "chart_ref": "oci://example.org/charts/dbbat", ca_name: "/etc/ca.pem",
+              plain_name: True}
+    result = ArgumentSpecValidator(release_plan.argument_spec()).validate(params)
+    assert result.error_messages == []
+    assert release_plan.registry_tls(result.validated_parameters) == {"plain_http": True, "ca_file": "/etc/ca.pem"}
