@@ -3,7 +3,8 @@
 
 Measures, in one run and against the same registry and chart:
   - a fresh publish (the module: package, registry read, lint, push);
-  - an unchanged re-publish (the module: package, registry read; nothing uploaded);
+  - an unchanged re-publish (the module: the manifest and the first KiB of the chart layer read; no
+    helm process, nothing uploaded);
   - one trivial module task (command: /bin/true), Ansible's own per-task cost;
   - a bare `helm package && helm push` of the same chart, without Ansible (no lint, no check);
   - against a second registry with TLS (the test CA) and a login (htpasswd), what a user runs:
