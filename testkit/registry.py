@@ -3,7 +3,8 @@
 ``Registry(workdir, tls=False, auth=False, client_auth=False).start()`` runs one; it exposes
 ``host``, ``url``, ``plain_http``, ``ca_file``, ``username``, ``password``, ``storage_dir``,
 ``stop()``, ``start()``, plus ``blob_count()``/``manifest_count()``/``tag_digest()`` for
-idempotence checks and ``helm_flags()``/``module_args()`` for clients. The pytest fixtures over
+idempotence checks, ``access_mark()``/``requests_since(mark)`` for what clients asked (the registry's
+own HTTP access log) and ``helm_flags()``/``module_args()`` for clients. The pytest fixtures over
 it are in testkit.fixtures (``oci_registry_plain``, ``oci_registry_tls``, ``oci_registry_factory``,
 ``published_dbbat_chart``).
 
@@ -13,6 +14,7 @@ work; ``start DIR`` / ``stop DIR`` run one in the background (the molecule scena
 """
 import json
 import os
+import re
 import secrets
 import signal
 import shutil
@@ -32,6 +34,28 @@ from .pki import write_certificates
 from .proc import run
 
 REGISTRY_BIN = "docker-registry"
+# One line of the registry's access log (Apache combined format, written on its standard output).
+ACCESS_LINE = re.compile(r'^(?P<client>\S+) \S+ \S+ \[[^]]*\] "(?P<method>[A-Z]+) (?P<path>\S+) [^"]*" '
+                         r'(?P<status>\d{3}) (?P<size>\d+|-) "[^"]*" "(?P<agent>[^"]*)"')
+
+
+class Request:
+    """One request in the registry's access log: ``method``, ``path`` (with its query), ``status``,
+    ``size`` (bytes of the answer's body), ``agent`` (User-Agent)."""
+
+    def __init__(self, method, path, status, size, agent):
+        self.method, self.path, self.status, self.size, self.agent = method, path, status, size, agent
+
+    @property
+    def is_blob_read(self):
+        return self.method == "GET" and "/blobs/" in self.path
+
+    @property
+    def is_write(self):
+        return self.method in ("PUT", "POST", "PATCH", "DELETE")
+
+    def __repr__(self):
+        return "%s %s -> %d (%d bytes, %s)" % (self.method, self.path, self.status, self.size, self.agent)
 
 
 def free_port():
@@ -59,7 +83,8 @@ class Registry:
         self.username = self.password = None
         config = {
             "version": 0.1,
-            "log": {"level": "error", "accesslog": {"disabled": True}},
+            # The access log (one line a request, on standard output) is how tests see what a client asked.
+            "log": {"level": "error", "accesslog": {"disabled": False}},
             "storage": {"filesystem": {"rootdirectory": self.storage_dir}, "delete": {"enabled": True}},
             "http": {"addr": self.host, "secret": secrets.token_hex(16)},
         }
@@ -79,6 +104,7 @@ class Registry:
         self.config_file = self.workdir / "config.yml"
         self.config_file.write_text(yaml.safe_dump(config))
         self.log_file = self.workdir / "registry.log"
+        self.access_log_file = self.workdir / "access.log"
         self._proc = None
 
     # -- lifecycle -------------------------------------------------------------
@@ -87,9 +113,9 @@ class Registry:
         (its pid is in ``workdir/pid``; ``stop_detached(workdir)`` ends it)."""
         if self._proc is not None and self._proc.poll() is None:
             return self
-        with open(self.log_file, "ab") as log:
+        with open(self.log_file, "ab") as log, open(self.access_log_file, "ab") as access_log:
             self._proc = subprocess.Popen([REGISTRY_BIN, "serve", str(self.config_file)],
-                                          stdout=log, stderr=subprocess.STDOUT,
+                                          stdout=access_log, stderr=log,
                                           stdin=subprocess.DEVNULL, start_new_session=detach)
         if detach:
             (self.workdir / "pid").write_text(str(self._proc.pid))
@@ -119,18 +145,27 @@ class Registry:
     def running(self):
         return self._proc is not None and self._proc.poll() is None
 
-    def _ready(self):
-        scheme = "http" if self.plain_http else "https"
-        context = None if self.plain_http else ssl.create_default_context(cafile=self.ca_file)
+    def _ssl_context(self):
+        if self.plain_http:
+            return None
+        context = ssl.create_default_context(cafile=self.ca_file)
         if self.client_cert_file:
             context.load_cert_chain(self.client_cert_file, self.client_key_file)
+        return context
+
+    def _ask(self, path, timeout=1):
+        """GET ``path`` of the registry (no credentials); True when it answered, even 401."""
+        scheme = "http" if self.plain_http else "https"
         try:
-            urllib.request.urlopen(f"{scheme}://{self.host}/v2/", timeout=1, context=context)
+            urllib.request.urlopen(f"{scheme}://{self.host}{path}", timeout=timeout, context=self._ssl_context())
             return True
         except urllib.error.HTTPError as err:
             return err.code == 401  # up, and asking for credentials
         except OSError:
             return False
+
+    def _ready(self):
+        return self._ask("/v2/")
 
     # -- what is stored --------------------------------------------------------
     def _v2(self):
@@ -152,6 +187,32 @@ class Registry:
         link = self._v2() / "repositories" / repository / "_manifests" / "tags" / tag / "current" / "link"
         return link.read_text().strip() if link.exists() else None
 
+    # -- what clients asked -----------------------------------------------------
+    def access_mark(self):
+        """A point in the access log: ``requests_since(mark)`` returns the requests made after it."""
+        return self.access_log_file.stat().st_size if self.access_log_file.exists() else 0
+
+    def requests_since(self, mark, timeout=10):
+        """The requests the registry answered after ``mark`` (``access_mark()``), oldest first.
+
+        The registry writes a line once it has answered, so a client may return before its last line
+        is written: a marker request is sent, and the log is read up to it."""
+        marker = "/v2/?testkit-mark=" + secrets.token_hex(8)
+        if not self._ask(marker, timeout=5):
+            raise RuntimeError("docker-registry on %s does not answer: %s" % (self.host, self.log_file))
+        deadline = time.monotonic() + timeout
+        while True:
+            with open(self.access_log_file, "rb") as log:
+                log.seek(mark)
+                lines = log.read().decode("utf-8", "replace").splitlines()
+            requests = [parse_access_line(line) for line in lines]
+            for index, request in enumerate(requests):
+                if request is not None and request.path == marker:
+                    return [request for request in requests[:index] if request is not None]
+            if time.monotonic() > deadline:
+                raise RuntimeError("the registry did not log %s within %ds: %s" % (marker, timeout, lines[-5:]))
+            time.sleep(0.05)
+
     # -- what clients need -----------------------------------------------------
     def helm_flags(self):
         """TLS flags for `helm pull/push/template` against this registry (no credentials)."""
@@ -172,6 +233,16 @@ class Registry:
         if self.username:
             args["username"], args["password"] = self.username, self.password
         return args
+
+
+def parse_access_line(line):
+    """The Request of one access log line, or None for any other line."""
+    match = ACCESS_LINE.match(line)
+    if match is None:
+        return None
+    size = match["size"]
+    return Request(match["method"], match["path"], int(match["status"]), 0 if size == "-" else int(size),
+                   match["agent"])
 
 
 def publish_with_module(registry, chart_dir, workdir, version=None, app_version=None, repository="charts",

@@ -8,7 +8,9 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # How a module of this collection reaches an OCI registry through helm.
+    # How a module of this collection logs in to an OCI registry through helm, and its TLS client
+    # options (the module's own names: kubernetes.core's cluster options take username, password,
+    # cert_file... in modules that also reach a cluster).
     DOCUMENTATION = r"""
 options:
   username:
@@ -28,11 +30,6 @@ options:
         command line, and never shown in the module's output.
     type: str
     aliases: [registry_password]
-  ca_file:
-    description:
-      - PEM file of the certificate authorities that verify the registry's TLS certificate.
-      - Needs Helm >= 3.11 for push and pull.
-    type: path
   cert_file:
     description:
       - Client certificate (PEM) for registries that require mutual TLS. Needs O(key_file).
@@ -46,10 +43,27 @@ options:
       - Do not verify the registry's TLS certificate. Meant for tests; prefer O(ca_file).
     type: bool
     default: false
+"""
+
+    # How a module reaches a chart's OCI registry, with kubernetes.core's names (plain_http of its helm,
+    # helm_pull and helm_registry_auth modules, ca_file of helm_registry_auth); the argument spec is
+    # helm_cli.REGISTRY_CONNECTION_SPEC.
+    CONNECTION = r"""
+options:
+  ca_file:
+    description:
+      - PEM file of the certificate authorities that verify the registry's TLS certificate, in place
+        of the system's.
+      - Needs Helm >= 3.11 for push and pull.
+      - The alias C(registry_ca_file) is the name M(fclairamb.dbbat.release_plan) used before 1.1.0.
+    type: path
+    aliases: [registry_ca_file]
   plain_http:
     description:
       - Talk to the registry over plain HTTP instead of HTTPS (for example a local test registry).
-      - Needs Helm >= 3.13 (and >= 3.18 to log in with O(username) over plain HTTP).
+      - Needs Helm >= 3.13 (and >= 3.18 to log in over plain HTTP).
+      - Unset means V(false).
+      - The alias C(registry_plain_http) is the name M(fclairamb.dbbat.release_plan) used before 1.1.0.
     type: bool
-    default: false
+    aliases: [registry_plain_http]
 """

@@ -36,6 +36,21 @@ FLAG_MIN_VERSION = {
     "login_plain_http": (3, 18, 0),
 }
 
+# How a module reaches a chart's OCI registry: the names of kubernetes.core (plain_http in helm,
+# helm_pull and helm_registry_auth; ca_file in helm_registry_auth), and as aliases the names
+# release_plan had before 1.1.0. Documented once, in the doc fragment fclairamb.dbbat.helm_registry.connection.
+REGISTRY_CONNECTION_SPEC = {
+    "ca_file": {"type": "path", "aliases": ["registry_ca_file"]},
+    # No default: unset means false, and lets release_plan fill it from the role's variables.
+    "plain_http": {"type": "bool", "aliases": ["registry_plain_http"]},
+}
+
+
+def registry_connection_spec():
+    """A copy of REGISTRY_CONNECTION_SPEC for a module's argument_spec (AnsibleModule may change it)."""
+    return dict((name, dict(spec, aliases=list(spec["aliases"]))) for name, spec in REGISTRY_CONNECTION_SPEC.items())
+
+
 _VERSION_RE = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
 _DIGEST_RE = re.compile(r"^Digest:\s*(sha256:[0-9a-f]{64})\s*$", re.MULTILINE)
 _REGISTRY_HOST_RE = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d+)?\Z")
@@ -366,6 +381,11 @@ class HelmCli(object):
             argv = version_argv(self.binary)
             self.commands.append(" ".join(argv))
             self._version_call = BackgroundCall(lambda: self._execute(argv))
+
+    @property
+    def started(self):
+        """Whether ``helm version`` was started (by :meth:`start_version`, :attr:`version` or nothing else)."""
+        return self._version is not None or self._version_call is not None
 
     @property
     def version(self):

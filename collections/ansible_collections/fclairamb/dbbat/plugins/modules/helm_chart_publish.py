@@ -24,10 +24,10 @@ description:
   - Published versions are immutable. If the version is already in the registry, the module reads
     its manifest over the registry API and tells whether it holds the same chart, the cheapest way
     first. If the first bytes of its chart layer carry the fingerprint of the same source, it is the
-    same chart, and the chart is not even packaged. If the chart layer digest equals the digest of
-    the reproducible archive, it is the same chart, and nothing is downloaded. Otherwise (a version
-    pushed by another tool, or signed) the module downloads that one layer and compares the chart's
-    files, C(Chart.yaml) as data.
+    same chart, the chart is not even packaged, and no helm command runs. If the chart layer digest
+    equals the digest of the reproducible archive, it is the same chart, and nothing is downloaded.
+    Otherwise (a version pushed by another tool, or signed) the module downloads that one layer and
+    compares the chart's files, C(Chart.yaml) as data.
   - The same chart gives RV(ignore:changed=false) and nothing is uploaded; different files make the
     module fail, listing them, unless O(force=true).
   - Without O(username), the registry is read anonymously; when it asks for credentials, the
@@ -51,6 +51,7 @@ description:
 extends_documentation_fragment:
   - fclairamb.dbbat.helm_binary
   - fclairamb.dbbat.helm_registry
+  - fclairamb.dbbat.helm_registry.connection
 options:
   chart_path:
     description:
@@ -270,13 +271,16 @@ registry_checked:
   type: bool
   sample: true
 helm_version:
-  description: Version of the helm binary used.
+  description:
+    - Version of the helm binary used.
+    - Null when no helm command was needed (a version already published from the same source).
   returned: always
   type: str
   sample: 4.3.1
 commands:
   description:
     - The helm commands run, in order. They never contain the password or the passphrase.
+    - Empty when the version is already published from the same source.
     - The module's own reads of the registry API are not commands and are not listed.
   returned: always
   type: list
@@ -327,6 +331,7 @@ from ansible_collections.fclairamb.dbbat.plugins.module_utils.helm_cli import (
     private_registry_config,
     pull_argv,
     push_argv,
+    registry_connection_spec,
     registry_flags,
     remote_url,
     signing_error_message,
@@ -428,15 +433,15 @@ class ChartPublisher(object):
         self.module = module
         self.params = module.params
         self.result = {"changed": False, "pushed": False, "digest": None, "chart_digest": None, "differences": [],
-                       "commands": [], "registry_checked": False}
+                       "commands": [], "registry_checked": False, "helm_version": None}
         self.helm = None
 
     # -- helpers -----------------------------------------------------------------
     def fail(self, msg, **extra):
         if self.helm is not None:
             self.result["commands"] = self.helm.commands
-        self.result.update(extra)
-        self.module.fail_json(msg=msg, **self.result)
+        self.result.update(extra, msg=msg)  # replaces the msg of a step that had already succeeded
+        self.module.fail_json(**self.result)
 
     def tls_options(self, registry_config=None):
         options = dict((name, self.params[name]) for name in ("plain_http",) + TLS_ONLY_OPTIONS)
@@ -528,13 +533,13 @@ class ChartPublisher(object):
         if passphrase is not None and ("\n" in passphrase or "\r" in passphrase):
             self.fail("passphrase must be one line: helm reads the first line only")
 
-    def start_helm(self):
-        """Find helm and start ``helm version``, which runs while the module does other work."""
+    def find_helm(self):
+        """Find helm (a binary_path that is not an executable file fails here). Nothing runs it yet: a
+        version already published from the same source needs no helm command at all."""
         try:
             self.helm = HelmCli(self.module, self.params["binary_path"])
         except HelmError as exc:
             self.fail(exc.message)
-        self.helm.start_version()
 
     def check_helm(self):
         """Wait for the helm version; a helm too old for an option fails here, before anything is read
@@ -549,6 +554,7 @@ class ChartPublisher(object):
     # -- the chart ---------------------------------------------------------------
     def build(self, workdir, fingerprint=None):
         """Package the chart and make the archive reproducible; returns the Candidate."""
+        self.helm.start_version()  # first of the helm commands, if not started yet
         chart_dir = self.params["chart_path"]
         if self.params["dependency_update"]:
             copy = os.path.join(workdir, "src", os.path.basename(os.path.abspath(chart_dir)))
@@ -618,7 +624,7 @@ class ChartPublisher(object):
             chart_layers,
         )
 
-        client = RegistryClient(self.host, plain_http=self.params["plain_http"], ca_file=self.params["ca_file"],
+        client = RegistryClient(self.host, plain_http=bool(self.params["plain_http"]), ca_file=self.params["ca_file"],
                                 cert_file=self.params["cert_file"], key_file=self.params["key_file"],
                                 insecure_skip_tls_verify=self.params["insecure_skip_tls_verify"],
                                 username=self.params["username"], password=self.params["password"])
@@ -756,14 +762,19 @@ class ChartPublisher(object):
     # -- the run -----------------------------------------------------------------
     def run(self):
         self.check_options()
-        # helm version runs while Chart.yaml is read, the source fingerprinted and the registry read (and
-        # the chart packaged, if needed): an unchanged version costs one helm process and two small reads.
-        self.start_helm()
+        self.find_helm()
         self.read_chart()
         fingerprint = self.source_fingerprint()
+        if fingerprint is None or self.params["sign"]:
+            # helm is needed whatever the registry holds (to package, or to verify a signature): its
+            # version runs while the registry is read. Otherwise helm starts only once the registry
+            # says something must be packaged or pushed, so that a version already published from the
+            # same source costs the manifest and the first KiB of its chart layer, and no helm process.
+            self.helm.start_version()
         with tempfile.TemporaryDirectory(prefix="helm-chart-publish-", dir=self.module.tmpdir) as workdir:
             self.publish(workdir, fingerprint)
-        self.check_helm()
+        if self.helm.started:
+            self.check_helm()
         self.result["commands"] = self.helm.commands
         return self.result
 
@@ -851,12 +862,11 @@ def main():
             passphrase=dict(type="str", no_log=True),
             username=dict(type="str", aliases=["registry_username"]),
             password=dict(type="str", no_log=True, aliases=["registry_password"]),
-            ca_file=dict(type="path"),
             cert_file=dict(type="path"),
             key_file=dict(type="path"),
             insecure_skip_tls_verify=dict(type="bool", default=False),
-            plain_http=dict(type="bool", default=False),
             binary_path=dict(type="path"),
+            **registry_connection_spec()
         ),
         required_together=[("username", "password"), ("cert_file", "key_file")],
         required_if=[("sign", True, ("key", "keyring"))],

@@ -45,14 +45,15 @@ extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - fclairamb.dbbat.release
   - fclairamb.dbbat.helm_binary
+  - fclairamb.dbbat.helm_registry.connection
 options:
   inputs:
     description:
       - The P(fclairamb.dbbat.deploy#role) role's variables (C(dbbat_*), as names and values), but for
         those given in O(secrets).
       - They give, unless set, O(values), O(user_values), O(value_sources), O(checksums),
-        O(key_sha256), O(chart_ref), O(chart_version), O(registry_username), O(registry_ca_file),
-        O(registry_plain_http) and O(binary_path).
+        O(key_sha256), O(chart_ref), O(chart_version), O(registry_username), O(ca_file),
+        O(plain_http) and O(binary_path).
     type: dict
   secrets:
     description: The role's secret variables, never shown; with O(inputs).
@@ -140,12 +141,6 @@ options:
   registry_password:
     description: Password or token of O(registry_username); given to helm on standard input only.
     type: str
-  registry_ca_file:
-    description: PEM file of the certificate authorities that verify the registry's TLS certificate.
-    type: path
-  registry_plain_http:
-    description: Reach the registry over plain HTTP (a local test registry). Unset is V(false).
-    type: bool
   render:
     description:
       - V(auto) runs the dry run when the release would change, V(always) runs it anyway,
@@ -403,13 +398,12 @@ def argument_spec():
         chart_ref=dict(type="str"),
         chart_version=dict(type="str"),
         render=dict(type="str", choices=["auto", "always", "never"], default="auto"),
-        # The chart registry's; named registry_* as kubernetes.core's connection options already
-        # have username, password, cert_file... for the cluster.
+        # The chart registry's credentials are named registry_* as kubernetes.core's connection options
+        # already have username, password, cert_file... for the cluster; ca_file and plain_http are free.
         registry_username=dict(type="str"),
         registry_password=dict(type="str", no_log=True),
-        registry_ca_file=dict(type="path"),
-        registry_plain_http=dict(type="bool"),
         binary_path=dict(type="path"),
+        **helm_cli.registry_connection_spec()
     )
 
 
@@ -440,8 +434,8 @@ def apply_inputs(params, k8s_auth_host=False):
         "chart_version": inputs["dbbat_chart_version"],
         "registry_username": inputs["dbbat_registry_username"] or None,
         "registry_password": inputs["dbbat_registry_password"] or None,
-        "registry_ca_file": inputs["dbbat_registry_ca_file"] or None,
-        "registry_plain_http": inputs["dbbat_registry_plain_http"],
+        "ca_file": inputs["dbbat_registry_ca_file"] or None,
+        "plain_http": inputs["dbbat_registry_plain_http"],
         "binary_path": inputs["dbbat_helm_binary"] or None,
     }
     for name, value in derived.items():
@@ -507,7 +501,7 @@ def rendered_services(manifest):
 def registry_tls(params):
     """The registry connection options, as helm_cli's registry flags name them."""
     oci = params["chart_ref"].startswith("oci://")
-    return {"plain_http": bool(params["registry_plain_http"]) and oci, "ca_file": params["registry_ca_file"] if oci else None}
+    return {"plain_http": bool(params["plain_http"]) and oci, "ca_file": params["ca_file"] if oci else None}
 
 
 def chart_cache():

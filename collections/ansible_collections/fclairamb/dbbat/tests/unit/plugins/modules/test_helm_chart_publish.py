@@ -353,6 +353,23 @@ def test_plain_http_flags(monkeypatch, chart, registry, helm_version):
     assert registry.connections[0]["plain_http"] is True
 
 
+@pytest.mark.parametrize("names", [("ca_file", "plain_http"), ("registry_ca_file", "registry_plain_http")])
+def test_registry_connection_options_take_both_names(monkeypatch, chart, registry, tmp_path, names):
+    """ca_file and plain_http (kubernetes.core's names) or their aliases, release_plan's names before 1.1.0."""
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text("x")
+    ca_name, plain_name = names
+    helm = FakeHelm(chart, registry)
+    run_module(monkeypatch, helm, chart_path=chart, registry="oci://h/charts", **{ca_name: str(ca_file)})
+    push = helm.commands("push")[0]
+    assert push[push.index("--ca-file") + 1] == str(ca_file)
+    assert registry.connections[0]["ca_file"] == str(ca_file)
+    helm = FakeHelm(chart, registry)
+    run_module(monkeypatch, helm, chart_path=chart, registry="oci://h/other", **{plain_name: True})
+    assert "--plain-http" in helm.commands("push")[0]
+    assert registry.connections[1]["plain_http"] is True
+
+
 # -- re-publishing -------------------------------------------------------------------
 
 def publish_once(monkeypatch, chart, registry, **args):
@@ -360,17 +377,26 @@ def publish_once(monkeypatch, chart, registry, **args):
     registry.calls = []
 
 
-def test_unchanged_source_is_recognised_without_packaging(monkeypatch, chart, registry):
-    """The archive's fingerprint matches the source: no helm package, one small read of the layer."""
+def test_unchanged_source_is_recognised_without_any_helm_command(monkeypatch, chart, registry):
+    """The archive's fingerprint matches the source: no helm process at all (not even helm version),
+    one small read of the layer."""
     publish_once(monkeypatch, chart, registry)
     helm = FakeHelm(chart, registry)
     result = run_module(monkeypatch, helm, chart_path=chart, registry="oci://h/charts")
     assert result["changed"] is False and result["pushed"] is False
     assert "already published with the same content" in result["msg"]
-    assert helm.names() == ["version"]
+    assert helm.names() == [] and result["commands"] == []
     assert [call[0] for call in registry.calls] == ["manifest", "blob_head"]
     assert result["digest"] == digest_of(registry.manifests[("charts/mychart", "0.1.0")])
-    assert result["helm_version"] == "4.3.1"
+    assert result["helm_version"] is None
+
+
+def test_a_missing_binary_path_fails_even_when_nothing_would_run_helm(monkeypatch, chart, registry, tmp_path):
+    publish_once(monkeypatch, chart, registry)
+    helm = FakeHelm(chart, registry)
+    result = run_module(monkeypatch, helm, expect=Fail, chart_path=chart, registry="oci://h/charts",
+                        binary_path=str(tmp_path / "no-helm"))
+    assert "binary_path %s is not an executable file" % (tmp_path / "no-helm") in result["msg"]
 
 
 def test_a_file_helm_ignores_changes_the_fingerprint_not_the_chart(monkeypatch, chart, registry):

@@ -11,6 +11,9 @@ __metaclass__ = type
 import base64
 import hashlib
 
+import pytest
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import fingerprint
 from ansible_collections.fclairamb.dbbat.plugins.modules import release_plan, release_recover
 
@@ -124,7 +127,7 @@ def test_the_role_variables_give_the_parameters_left_unset():
     assert params["values"] == deploy_inputs.chart_values(inputs)
     assert params["checksums"][0]["sha256"] == deploy_inputs.secret_sha256(inputs)
     assert params["key_sha256"] == hashlib.sha256(KEY.encode()).hexdigest()
-    assert params["registry_password"] == "pw" and params["registry_plain_http"] is True
+    assert params["registry_password"] == "pw" and params["plain_http"] is True
     assert params["binary_path"] == "/opt/helm", "a parameter given stays"
 
 
@@ -147,3 +150,15 @@ def test_a_secret_managed_elsewhere_is_fingerprinted_from_the_cluster():
     params = _unset_params(inputs={"dbbat_chart_version": "1.0.0", "dbbat_secret_managed": False}, secrets={})
     release_plan.apply_inputs(params)
     assert params["checksums"][0]["sha256"] is None and params["key_sha256"] is None
+
+
+@pytest.mark.parametrize("names", [("ca_file", "plain_http"), ("registry_ca_file", "registry_plain_http")])
+def test_registry_connection_options_take_both_names(names):
+    """ca_file and plain_http (kubernetes.core's names) or their aliases, the names before 1.1.0."""
+    ca_name, plain_name = names
+    params = {"release_name": "dbbat", "release_namespace": "dbbat", "secret_name": "dbbat",
+              "chart_ref": "oci://example.org/charts/dbbat", ca_name: "/etc/ca.pem",
+              plain_name: True}
+    result = ArgumentSpecValidator(release_plan.argument_spec()).validate(params)
+    assert result.error_messages == []
+    assert release_plan.registry_tls(result.validated_parameters) == {"plain_http": True, "ca_file": "/etc/ca.pem"}
