@@ -4,10 +4,10 @@
 #
 # Two lanes run side by side, because most of the real node's time is spent waiting (pods
 # starting, probes, rollouts) while the other parts are busy with CPU:
-#   main lane:      the parallel pytest part (kwok-only clusters, one per worker), then the
-#                   collection's unit and sanity tests and the linters;
+#   main lane:      the parallel pytest part (kwok-only clusters, one per worker);
 #   real-node lane: the machine's one real node, used by one process at a time: its pytest
-#                   part, then the molecule scenario (which brings its own cluster up).
+#                   part, then the molecule scenario (which brings its own cluster up); then the
+#                   collection's unit and sanity tests and the linters.
 # The real-node lane's output goes to tests/output/real-node-lane.log and is printed when the
 # main lane is done.
 set -uo pipefail
@@ -37,11 +37,7 @@ real_node_lane() {
     part "pytest on the real node (realnode, AWX-conditions deploy)" \
         python -m pytest -m real_node "${DURATIONS[@]}" tests
     part "molecule (kwok)" molecule test -s kwok
-}
-
-main_lane() {
-    part "pytest (chart, cluster, publish, deploy, packaging, images)" \
-        python -m pytest -n 2 -m "not real_node" "${DURATIONS[@]}" tests
+    # The quality gates come last here: the real node's parts leave this lane the shorter one.
     part "ansible-test units" bash scripts/ansible-test-offline.sh units --venv
     part "ansible-test sanity" bash scripts/ansible-test-offline.sh sanity --venv
     part "ansible-lint (production profile)" ansible-lint
@@ -53,6 +49,11 @@ main_lane() {
     part "collection docs lint (antsibull-docs)" env GIT_CEILING_DIRECTORIES="$venv_collections" \
         antsibull-docs lint-collection-docs --plugin-docs collections/ansible_collections/fclairamb/dbbat
     part "changelog lint (antsibull-changelog)" bash -c 'cd collections/ansible_collections/fclairamb/dbbat && antsibull-changelog lint && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml'
+}
+
+main_lane() {
+    part "pytest (chart, cluster, publish, deploy, packaging, images)" \
+        python -m pytest -n 2 -m "not real_node" "${DURATIONS[@]}" tests
 }
 
 started=$(date +%s)
