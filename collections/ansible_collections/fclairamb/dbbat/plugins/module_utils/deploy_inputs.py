@@ -15,7 +15,7 @@ release plan read of the cluster:
 - the problems of what the cluster holds, and what the namespace and Secret step must write;
 - what changes in the values, key by key.
 
-No I/O, no Ansible import: release_plan, the role's filters and the unit tests call them.
+No I/O, no Ansible import but its module_utils: release_plan, the role's filters and the unit tests call them.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -32,36 +32,31 @@ try:
 except ImportError:  # pragma: no cover - Python 2 module sanity only
     from urllib import quote
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.deploy_options import OPTIONS
 # The one fingerprint of the collection (pods' annotation, the plan's comparison, key backup and restore).
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import fingerprint
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import is_encryption_key, is_semver
 
 SECRET_KEYS = ["DBB_KEY", "DBB_DSN"]
-# The role's variables that are secrets (no_log in its argument spec), handed over apart.
-SECRET_INPUTS = ("dbbat_encryption_key", "dbbat_db_password", "dbbat_db_dsn", "dbbat_registry_password")
+# The role's variables that are secrets (no_log in the declaration), handed over apart, as
+# scripts/role-options.py splits them into __dbbat_secret_inputs.
+SECRET_INPUTS = tuple(o["name"] for o in OPTIONS if o.get("no_log") and "main" in o["entry_points"])
 # Pods carry these checksums as annotations, so that they roll when a Secret they read changes:
 # the Secret of the key and the DSN, and each listener's TLS Secret named in dbbat_proxy_tls.
 SECRET_CHECKSUM_ANNOTATION = "dbbat.fclairamb.github.io/secret-sha256"
 TLS_CHECKSUM_ANNOTATION = "dbbat.fclairamb.github.io/tls-%s-sha256"
 RBAC_EXAMPLE = "roles/deploy/files/rbac/namespaced-deployer.yml"
 
-_TRUE = ("y", "yes", "on", "1", "true", "t")
-
 
 # --- the variables, as their types make them ------------------------------------------
-
-def to_bool(value):
-    """Ansible's ``| bool``: AWX survey answers are strings ("true", "yes", "1")."""
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in _TRUE
-
 
 def _typed(option, value):
     kind = option.get("type", "str")
     if kind == "bool":
-        return to_bool(value)
+        # As Ansible's ``| bool``: AWX survey answers are strings ("true", "yes", "1").
+        return boolean(value, strict=False)
     if kind == "int":
         return int(value)
     if kind == "str":
