@@ -24,7 +24,6 @@ __metaclass__ = type
 
 import base64
 import copy
-import hashlib
 import re
 
 try:
@@ -36,7 +35,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.deploy_options import OPTIONS
 # The one fingerprint of the collection (pods' annotation, the plan's comparison, key backup and restore).
-from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import fingerprint
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import fingerprint, key_fingerprint
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import is_encryption_key, is_semver
 
 SECRET_KEYS = ["DBB_KEY", "DBB_DSN"]
@@ -176,7 +175,7 @@ def secret_sha256(inputs):
 
 def key_sha256(inputs):
     """SHA-256 of the encryption key (trimmed), to compare with the Secret's without handling it."""
-    return hashlib.sha256(normalize(inputs)["dbbat_encryption_key"].strip().encode("utf-8")).hexdigest()
+    return key_fingerprint(normalize(inputs)["dbbat_encryption_key"])
 
 
 # --- the chart ------------------------------------------------------------------------------

@@ -184,6 +184,12 @@ def helm_needed(release, values, chart_version):
 
 # --- Secret fingerprints ----------------------------------------------------------------
 
+def key_fingerprint(key):
+    """SHA-256 of an encryption key's text (trimmed): the inventory's and the Secret's keys are
+    compared through it, so that neither is handled beside the other."""
+    return hashlib.sha256(key.strip().encode("utf-8")).hexdigest()
+
+
 def fingerprint(data, keys=None):
     """SHA-256 over a Secret's ``data`` (base64 values as the API returns them), limited to
     ``keys`` when given: JSON with sorted keys. The one fingerprint of the collection: the pods'

@@ -360,7 +360,7 @@ from ansible_collections.fclairamb.dbbat.plugins.module_utils import deploy_inpu
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.cluster_reads import ClusterReads
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_module import cluster_helm, release_argument_spec
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import (
-    explain_refusal, fingerprint, helm_needed, release_state)
+    explain_refusal, fingerprint, helm_needed, key_fingerprint, release_state)
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import is_encryption_key
 
 try:
@@ -465,7 +465,7 @@ def secret_checks(data, keys, key_sha256):
         "missing_keys": [k for k in keys if k not in data],
         "key_valid": key is not None and is_encryption_key(key),
         "key_matches": None if key is None or not key_sha256 else
-        hashlib.sha256(key.encode("utf-8")).hexdigest() == key_sha256,
+        key_fingerprint(key) == key_sha256,
         "fingerprint": fingerprint(data, keys),
     }
 
