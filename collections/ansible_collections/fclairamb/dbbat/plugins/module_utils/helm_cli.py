@@ -467,11 +467,15 @@ def test_argv(binary, release, namespace, timeout):
     return [binary, "test", release, "--namespace", namespace, "--timeout", "%ds" % timeout]
 
 
+# The keys of a kubernetes.core connection that kube_env hands to helm.
+KUBE_ENV_KEYS = ("kubeconfig", "context", "host", "api_key", "ssl_ca_cert", "verify_ssl")
+
+
 def kube_env(auth):
     """Environment that points helm at the cluster of a kubernetes.core connection, ``auth`` being
-    what kubernetes.core resolved from the module's options and the K8S_AUTH_* variables (its
-    ``_create_auth_spec``: keys kubeconfig, context, host, api_key, ssl_ca_cert, verify_ssl), so that
-    helm and the Python client reach the same cluster. Through variables, not flags, so that a
+    what release_module.connection resolved from the module's options and the K8S_AUTH_* variables
+    as kubernetes.core does (keys KUBE_ENV_KEYS), so that helm and the Python client reach the same
+    cluster. Through variables, not flags, so that a
     token never appears in the process list. Client certificates only reach helm in a kubeconfig."""
     env = {}
     if isinstance(auth.get("kubeconfig"), str) and auth["kubeconfig"]:
