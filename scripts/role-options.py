@@ -5,7 +5,8 @@ declaration (plugins/module_utils/deploy_options.py):
   meta/argument_specs.yml  what ansible-doc and the role's argument validation read;
   defaults/main.yml        the defaults, in sections;
   vars/main.yml            the block between its "generated" markers: the role's variables as the
-                           dicts the modules and filters take (__dbbat_inputs, __dbbat_secret_inputs);
+                           dicts the modules and filters take (__dbbat_inputs, __dbbat_secret_inputs,
+                           __dbbat_day2_inputs);
   README.md                the options table, between its markers.
 
     scripts/role-options.py            write them
@@ -129,6 +130,11 @@ def vars_block(decl):
     lines += ['  %s: "{{ %s }}"' % (o["name"], o["name"]) for o in _main_options(decl) if not o.get("no_log")]
     lines.append("__dbbat_secret_inputs:")
     lines += ['  %s: "{{ %s }}"' % (o["name"], o["name"]) for o in _main_options(decl) if o.get("no_log")]
+    lines += ["# The variables of the other entry points (backup_key, restore_key, drift, rollback), as",
+              "# fclairamb.dbbat.deploy_problems checks them.",
+              "__dbbat_day2_inputs:"]
+    lines += ['  %s: "{{ %s }}"' % (o["name"], o["name"]) for o in decl.OPTIONS
+              if set(o["entry_points"]) - {"main"} and not o.get("no_log")]
     lines.append(VARS_END)
     return "\n".join(lines) + "\n"
 

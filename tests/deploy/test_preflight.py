@@ -1,6 +1,9 @@
 """Bad input is refused in preflight, before any call to a cluster, with a message naming the
 variable, and without printing a secret. No cluster at all here: KUBECONFIG points nowhere."""
+import sys
+
 import pytest
+import yaml
 
 from testkit.env import isolated_env
 
@@ -69,7 +72,7 @@ def test_unknown_variables_can_be_allowed_and_other_prefixes_are_left_alone(offl
 
 
 # The entry points that work on a deployed release run the same checks of names and variables
-# (the role's vars/main.yml, __dbbat_common_problems) before their first read of the cluster.
+# (fclairamb.dbbat.deploy_problems, as deploy's preflight) before their first read of the cluster.
 DAY2 = {"restore-key.yml": "restore_key", "drift.yml": "drift"}
 
 
@@ -109,3 +112,21 @@ def test_day2_entry_points_without_bad_input_get_past_the_checks(offline_deploye
     run = offline_deployer.run(playbook=playbook, **day2_inputs)
     assert "is not an option" not in run.out and "is not a valid" not in run.out, run.out[-3000:]
     assert "Checks | the input of" not in _last_task(run), run.out[-3000:]
+
+
+def test_two_environments_of_one_run_may_not_back_up_to_one_file(offline_deployer, day2_inputs, tmp_path):
+    """Each host of a backup run needs its own file: two hosts naming the same one (here through
+    a link and a path) are both refused, each naming the other, before the cluster is read."""
+    (tmp_path / "link").symlink_to(tmp_path)
+    same_file = str(tmp_path / "link" / "dbbat.vault")
+    offline_deployer.inventory.write_text(yaml.safe_dump({"dbbat": {
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+        "hosts": {"prod": {"dbbat_backup_file": day2_inputs["dbbat_backup_file"]},
+                  "dev": {"dbbat_backup_file": same_file}}}}))
+    run = offline_deployer.run(playbook="backup-key.yml",
+                               dbbat_backup_vault_password_file=day2_inputs["dbbat_backup_vault_password_file"])
+    out = " ".join(run.out.split())
+    assert run.rc != 0 and "Backup | read, reduced to checks" not in run.out, run.out[-3000:]
+    for host, other in (("prod", "dev"), ("dev", "prod")):
+        assert f"dbbat_backup_file is {tmp_path / 'dbbat.vault'} for {host} and for {other} too" in out, run.out[-3000:]
+

@@ -55,22 +55,15 @@ _value:
     closest: {description: The most similar option., type: str}
 """
 
-import difflib
-
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import closest_names
 
 
 def unknown_variables(names, known, ignore_prefixes=None):
     if not isinstance(names, (list, tuple)) or not isinstance(known, (list, tuple)):
         raise AnsibleFilterError("unknown_variables expects a list of names and a list of known options")
-    known = sorted(set(known))
-    found = []
-    for name in sorted(set(names) - set(known)):
-        if any(name.startswith(prefix) for prefix in ignore_prefixes or ()):
-            continue
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-        found.append({"name": name, "closest": close[0] if close else None})
-    return found
+    return closest_names(names, known, ignore_prefixes or ())
 
 
 class FilterModule(object):

@@ -36,7 +36,9 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.deploy_options import OPTIONS
 # The one fingerprint of the collection (pods' annotation, the plan's comparison, key backup and restore).
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import fingerprint, key_fingerprint
-from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import is_encryption_key, is_semver
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.rules import (
+    closest_names, is_dns1123_label, is_dns1123_subdomain, is_encryption_key, is_helm_release_name, is_semver,
+    is_vault_id)
 
 SECRET_KEYS = ["DBB_KEY", "DBB_DSN"]
 # The role's variables that are secrets (no_log in the declaration), handed over apart, as
@@ -47,6 +49,11 @@ SECRET_INPUTS = tuple(o["name"] for o in OPTIONS if o.get("no_log") and "main" i
 SECRET_CHECKSUM_ANNOTATION = "dbbat.fclairamb.github.io/secret-sha256"
 TLS_CHECKSUM_ANNOTATION = "dbbat.fclairamb.github.io/tls-%s-sha256"
 RBAC_EXAMPLE = "roles/deploy/files/rbac/namespaced-deployer.yml"
+ROLE = "fclairamb.dbbat.deploy"
+# Every option of every entry point: a dbbat_ variable named otherwise is a typo. Those of
+# playbooks/publish.yml are its own.
+KNOWN_VARIABLES = frozenset(o["name"] for o in OPTIONS)
+OTHER_PLAYBOOKS_PREFIXES = ("dbbat_publish_",)
 
 
 # --- the variables, as their types make them ------------------------------------------
@@ -89,13 +96,57 @@ def _secret_values(user_values):
     return found
 
 
-def inventory_problems(inputs, k8s_auth_host=False):
+def unknown_variables(variables):
+    """The ``dbbat_`` variables (names) that no entry point of the role takes, each with the
+    closest option: ``[{"name", "closest"}]``."""
+    return closest_names([v for v in variables if v.startswith("dbbat_")], KNOWN_VARIABLES, OTHER_PLAYBOOKS_PREFIXES)
+
+
+def _not_an_option(item):
+    return "%s is not an option of %s%s" % (item["name"], ROLE, "; did you mean %s?" % item["closest"]
+                                           if item["closest"] else ".")
+
+
+def unknown_variables_warning(inputs, variables):
+    """What replaces the refusal of unknown variables when dbbat_allow_unknown_variables: one line,
+    empty when there is nothing to say."""
+    if not normalize(inputs)["dbbat_allow_unknown_variables"]:
+        return ""
+    return " ".join(_not_an_option(item) for item in unknown_variables(variables))
+
+
+def common_problems(inputs, variables=None):
+    """What every entry point refuses before it reads the cluster: the names the API server or
+    Helm would refuse, and ``variables`` (the names of the inventory's dbbat_ variables) that are
+    no option (unless dbbat_allow_unknown_variables). One message each."""
+    i = normalize(inputs)
+    problems = []
+    unknown = unknown_variables(variables or ())
+    if unknown and not i["dbbat_allow_unknown_variables"]:
+        problems.extend(_not_an_option(item) for item in unknown)
+        problems.append("(Options: `ansible-doc -t role %s`; dbbat_allow_unknown_variables: true warns only.)"
+                        % ROLE)
+    if not is_dns1123_label(i["dbbat_namespace"]):
+        problems.append("dbbat_namespace '%s' is not a valid namespace name: at most 63 characters, lowercase"
+                        " letters, digits and '-', starting and ending with a letter or digit." % i["dbbat_namespace"])
+    if not is_helm_release_name(i["dbbat_release_name"]):
+        problems.append("dbbat_release_name '%s' is not a valid Helm release name: at most 53 characters,"
+                        " lowercase letters, digits, '-' and '.', starting and ending with a letter or digit."
+                        % i["dbbat_release_name"])
+    if not is_dns1123_subdomain(i["dbbat_secret_name"]):
+        problems.append("dbbat_secret_name '%s' is not a valid Secret name: at most 253 characters, lowercase"
+                        " letters, digits, '-' and '.', starting and ending with a letter or digit."
+                        % i["dbbat_secret_name"])
+    return problems
+
+
+def inventory_problems(inputs, k8s_auth_host=False, variables=None):
     """What the inventory gets wrong, one message each (naming the variable and the fix), before
-    anything reads the cluster. ``k8s_auth_host``: an AWX Kubernetes credential is in use. The
-    names (namespace, release, Secret) and unknown variables are the role's own checks."""
+    anything reads the cluster: common_problems first. ``k8s_auth_host``: an AWX Kubernetes
+    credential is in use. ``variables``: the inventory's dbbat_ variable names, for typos."""
     i = normalize(inputs)
     present = i["dbbat_state"] == "present"
-    problems = []
+    problems = common_problems(i, variables)
     if present and not is_semver(i["dbbat_chart_version"]):
         problems.append("dbbat_chart_version must be an exact chart version such as 1.0.0 (got '%s'). Ranges and"
                         " 'latest' are refused so that every run of this inventory deploys the same chart."
@@ -140,6 +191,48 @@ def _secret_input_problems(i):
                         " with '=', as `openssl rand -base64 32` prints); the value given is not (it is not shown).")
     return problems
 
+
+
+# Entry points that read or write a key backup on the controller.
+KEY_BACKUP_ENTRY_POINTS = ("backup_key", "restore_key")
+
+
+def day2_problems(entry_point, inputs, variables=None, files=None):
+    """What the entry points backup_key, restore_key, drift and rollback refuse before they read the
+    cluster: common_problems, and for the key backup ones what ``files`` (plugins/filter/
+    key_backup_files.py: the controller's file system) says of dbbat_backup_file and of the vault
+    password file. One message each."""
+    inputs = normalize(inputs)
+    problems = common_problems(inputs, variables)
+    if entry_point not in KEY_BACKUP_ENTRY_POINTS:
+        return problems
+    backup, password = files["backup"], files["password"]
+    if not inputs["dbbat_backup_file"]:
+        problems.append("dbbat_backup_file is empty: name the backup file, for example"
+                        " -e dbbat_backup_file=backups/dbbat-prod-eu.vault.")
+    elif entry_point == "backup_key" and backup["kind"] == "folder":
+        problems.append("dbbat_backup_file %s is a folder; name a file in it." % backup["path"])
+    elif entry_point == "backup_key" and not backup["folder_exists"]:
+        problems.append("The folder of dbbat_backup_file, %s, does not exist; create it first (the backup is"
+                        " written nowhere else)." % backup["folder"])
+    elif entry_point == "backup_key" and files["same_file_hosts"]:
+        problems.append("dbbat_backup_file is %s for %s and for %s too: each environment needs a file of its own"
+                        " (set it per host, or limit the run to one host)."
+                        % (backup["path"], files["host"], ", ".join(files["same_file_hosts"])))
+    elif entry_point == "restore_key" and backup["kind"] != "file":
+        problems.append("dbbat_backup_file %s does not exist (or is not a file)." % backup["path"])
+    if not password["path"]:
+        problems.append("No vault password file: set dbbat_backup_vault_password_file, or the environment variable"
+                        ' DBBAT_BACKUP_VAULT_PASSWORD_FILE (an AWX credential of the type "DBBat backup vault'
+                        ' password" does), to a file holding the password.')
+    elif password["kind"] != "file":
+        problems.append("The vault password file %s (dbbat_backup_vault_password_file or"
+                        " DBBAT_BACKUP_VAULT_PASSWORD_FILE) does not exist." % password["path"])
+    if not is_vault_id(inputs["dbbat_backup_vault_id"]):
+        problems.append("dbbat_backup_vault_id '%s' is not a usable vault id: letters, digits, '_', '-' and '.'"
+                        " only (it goes into the file's header and ansible-vault's ID@FILE)."
+                        % inputs["dbbat_backup_vault_id"])
+    return problems
 
 # --- the Secret -----------------------------------------------------------------------------
 

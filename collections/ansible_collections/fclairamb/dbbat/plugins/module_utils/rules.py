@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import base64
 import binascii
+import difflib
 import re
 
 # Semantic Versioning 2.0.0, the regular expression recommended at semver.org. No leading "v":
@@ -90,3 +91,27 @@ def is_dns1123_subdomain(value):
 def is_helm_release_name(value):
     """Whether Helm accepts ``value`` as a release name: a DNS-1123 subdomain of at most 53 characters."""
     return is_dns1123_subdomain(value) and len(value) <= HELM_RELEASE_NAME_MAX
+
+
+# An Ansible Vault id as the key backups use it: it goes into the file's header and into
+# ansible-vault's ID@FILE argument, so no '@', ':', ';' nor space.
+_VAULT_ID_RE = re.compile(r"^[A-Za-z0-9_.-]+\Z")
+
+
+def is_vault_id(value):
+    """Whether ``value`` is a usable vault id (``dbbat_backup``): letters, digits, '_', '-', '.'."""
+    return _is_text(value) and bool(_VAULT_ID_RE.match(value))
+
+
+def closest_names(names, known, ignore_prefixes=()):
+    """The ``names`` that are not in ``known`` (and start with none of ``ignore_prefixes``), sorted,
+    each as ``{"name", "closest"}``: the most similar known name, or None when none is close."""
+    known = sorted(set(known))
+    found = []
+    for name in sorted(set(names) - set(known)):
+        if any(name.startswith(prefix) for prefix in ignore_prefixes):
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        found.append({"name": name, "closest": close[0] if close else None})
+    return found
+

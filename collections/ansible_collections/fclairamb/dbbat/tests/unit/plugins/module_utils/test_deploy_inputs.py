@@ -35,6 +35,86 @@ def test_normalize_fills_defaults_and_casts_survey_answers():
     assert inputs["dbbat_namespace"] == "dbbat" and inputs["my_own"] == "kept"
 
 
+
+# --- what every entry point checks first ------------------------------------------------
+
+def test_typos_are_refused_with_the_closest_option_and_other_playbooks_left_alone():
+    variables = ["dbbat_replica", "dbbat_namespace", "dbbat_zzzzzzzzzzzzzz", "dbbat_publish_registry", "other"]
+    assert d.common_problems({"dbbat_namespace": "dbbat", "dbbat_release_name": "dbbat",
+                              "dbbat_secret_name": "dbbat-secrets"}, variables) == [
+        "dbbat_replica is not an option of fclairamb.dbbat.deploy; did you mean dbbat_replicas?",
+        "dbbat_zzzzzzzzzzzzzz is not an option of fclairamb.dbbat.deploy.",
+        "(Options: `ansible-doc -t role fclairamb.dbbat.deploy`; dbbat_allow_unknown_variables: true warns only.)"]
+
+
+def test_unknown_variables_allowed_are_a_warning_instead():
+    allowed = {"dbbat_allow_unknown_variables": "yes"}
+    assert d.common_problems(dict(GOOD, **allowed), ["dbbat_replica"]) == []
+    assert d.unknown_variables_warning(allowed, ["dbbat_replica", "dbbat_imagetag"]) == (
+        "dbbat_imagetag is not an option of fclairamb.dbbat.deploy; did you mean dbbat_image_tag?"
+        " dbbat_replica is not an option of fclairamb.dbbat.deploy; did you mean dbbat_replicas?")
+    assert d.unknown_variables_warning(allowed, ["dbbat_replicas"]) == ""
+    assert d.unknown_variables_warning({}, ["dbbat_replica"]) == ""
+
+
+def test_every_option_of_every_entry_point_is_known():
+    assert d.unknown_variables([o["name"] for o in OPTIONS]) == []
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("dbbat_namespace", "DBBat", "dbbat_namespace 'DBBat' is not a valid namespace name: at most 63 characters,"
+                                 " lowercase letters, digits and '-', starting and ending with a letter or digit."),
+    ("dbbat_release_name", "r" * 54, "dbbat_release_name '%s' is not a valid Helm release name: at most 53"
+                                     " characters, lowercase letters, digits, '-' and '.', starting and ending with a"
+                                     " letter or digit." % ("r" * 54)),
+    ("dbbat_secret_name", "db_secrets", "dbbat_secret_name 'db_secrets' is not a valid Secret name: at most 253"
+                                        " characters, lowercase letters, digits, '-' and '.', starting and ending"
+                                        " with a letter or digit."),
+])
+def test_names_the_api_server_or_helm_would_refuse(name, value, message):
+    assert d.inventory_problems(dict(GOOD, **{name: value})) == [message]
+    assert d.day2_problems("drift", d.normalize({name: value})) == [message]
+
+
+def _files(backup_kind="missing", folder_exists=True, password_kind="file", same=(), password="/pw"):
+    return {"backup": {"path": "/b/x.vault", "kind": backup_kind, "folder": "/b", "folder_exists": folder_exists},
+            "password": {"path": password, "kind": password_kind}, "same_file_hosts": list(same), "host": "prod"}
+
+
+DAY2 = {"dbbat_backup_file": "b/x.vault", "dbbat_backup_vault_id": "dbbat_backup"}
+
+
+@pytest.mark.parametrize("entry_point, inputs, files, message", [
+    ("backup_key", {"dbbat_backup_file": ""}, _files(), "dbbat_backup_file is empty: name the backup file, for"
+                                                        " example -e dbbat_backup_file=backups/dbbat-prod-eu.vault."),
+    ("backup_key", {}, _files("folder"), "dbbat_backup_file /b/x.vault is a folder; name a file in it."),
+    ("backup_key", {}, _files(folder_exists=False), "The folder of dbbat_backup_file, /b, does not exist; create it"
+                                                    " first (the backup is written nowhere else)."),
+    ("backup_key", {}, _files(same=["dev", "test"]), "dbbat_backup_file is /b/x.vault for prod and for dev, test too:"
+                                                     " each environment needs a file of its own (set it per host, or"
+                                                     " limit the run to one host)."),
+    ("restore_key", {}, _files("folder"), "dbbat_backup_file /b/x.vault does not exist (or is not a file)."),
+    ("restore_key", {}, _files("file", password=""),
+     'No vault password file: set dbbat_backup_vault_password_file, or the environment variable'
+     ' DBBAT_BACKUP_VAULT_PASSWORD_FILE (an AWX credential of the type "DBBat backup vault password" does), to a'
+     ' file holding the password.'),
+    ("backup_key", {}, _files(password_kind="missing"),
+     "The vault password file /pw (dbbat_backup_vault_password_file or DBBAT_BACKUP_VAULT_PASSWORD_FILE) does not"
+     " exist."),
+    ("restore_key", {"dbbat_backup_vault_id": "a@b"}, _files("file"),
+     "dbbat_backup_vault_id 'a@b' is not a usable vault id: letters, digits, '_', '-' and '.' only (it goes into"
+     " the file's header and ansible-vault's ID@FILE)."),
+])
+def test_key_backup_inputs(entry_point, inputs, files, message):
+    assert d.day2_problems(entry_point, d.normalize(dict(DAY2, **inputs)), [], files) == [message]
+
+
+def test_key_backup_inputs_that_are_right():
+    assert d.day2_problems("backup_key", d.normalize(DAY2), ["dbbat_backup_file"], _files()) == []
+    assert d.day2_problems("restore_key", d.normalize(DAY2), [], _files("file")) == []
+    # drift and rollback read no file.
+    assert d.day2_problems("rollback", d.normalize({"dbbat_backup_vault_id": "a@b"}), [], None) == []
+
 def test_a_good_inventory_has_no_problem():
     assert d.inventory_problems(GOOD) == []
 
