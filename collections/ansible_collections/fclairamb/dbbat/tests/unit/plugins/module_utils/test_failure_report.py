@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Florent Clairambault <florent@clairambault.fr>
+# MIT License (see https://opensource.org/licenses/MIT)
+"""Unit tests of what the deploy role says when Helm or a hook pod stopped it (the e2e tests of
+tests/deploy and tests/realnode assert on the same words)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.failure_report import (
+    OUTCOMES,
+    helm_action,
+    helm_failure_message,
+    migration_failure_intro,
+)
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import explain_helm_failure
+
+CONFLICT = ('Error: UPGRADE FAILED: conflict occurred while applying object ns/dbbat apps/v1, Kind=Deployment: Apply'
+            ' failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas')
+MIGRATION = ("Error: UPGRADE FAILED: release dbbat failed, and has been rolled back due to atomic being set:"
+             " pre-upgrade hooks failed: 1 error occurred:\n\t* job dbbat-migrate failed: BackoffLimitExceeded")
+
+
+def test_helm_action():
+    assert (helm_action(True), helm_action(False)) == ("install", "upgrade")
+
+
+def test_conflicts_name_the_fields_the_manager_and_the_way_through():
+    message = helm_failure_message(explain_helm_failure(CONFLICT), "upgrade", "dbbat", "ns")
+    assert message == (
+        "Helm 4 stopped the upgrade of release dbbat: fields it manages were changed outside this inventory, by another"
+        ' field manager: Deployment ns/dbbat .spec.replicas (by "kubectl", scale subresource). Either make the'
+        " inventory ask for what the cluster should have (for example dbbat_replicas for .spec.replicas) and rerun,"
+        " or rerun with dbbat_helm_force_conflicts=true to give these fields back to Helm: the change made outside"
+        " the inventory is then overwritten.")
+
+
+def test_several_conflicts_are_separated_and_the_outcome_comes_before_the_advice():
+    failure = {"outcome": "rollback_failed", "conflicts": [
+        {"manager": "kubectl-edit", "subresource": None, "fields": [".spec.replicas", ".spec.paused"], "object": None},
+        {"manager": "kubectl", "subresource": "scale", "fields": [".spec.replicas"], "object": "Deployment ns/dbbat"}]}
+    message = helm_failure_message(failure, "upgrade", "dbbat", "ns")
+    assert ('field manager: .spec.replicas, .spec.paused (by "kubectl-edit"); Deployment ns/dbbat .spec.replicas'
+            ' (by "kubectl", scale subresource). ' + OUTCOMES["rollback_failed"] + " Either make") in message
+
+
+def test_another_failure_quotes_helms_cause_the_outcome_and_where_to_look():
+    failure = explain_helm_failure("Error: UPGRADE FAILED: release dbbat failed, and has been rolled back due to"
+                                   " atomic being set: context deadline exceeded")
+    assert helm_failure_message(failure, "upgrade", "dbbat", "ns") == (
+        "Helm's upgrade of release dbbat in namespace ns failed: UPGRADE FAILED: release dbbat failed, and has been"
+        " rolled back due to atomic being set: context deadline exceeded. The release was rolled back (atomic): the"
+        " pods of the previous revision keep serving. `helm -n ns history dbbat` and `kubectl -n ns get events` tell"
+        " more.")
+
+
+def test_a_long_cause_is_cut_and_a_missing_one_points_at_the_output():
+    long_cause = helm_failure_message({"cause": "x" * 1000, "conflicts": []}, "install", "dbbat", "ns")
+    assert "failed: %s. `helm" % ("x" * 600) in long_cause
+    assert helm_failure_message({"cause": None, "conflicts": [], "outcome": None}, "install", "dbbat", "ns") == (
+        "Helm's install of release dbbat in namespace ns failed: see the output above. `helm -n ns history dbbat`"
+        " and `kubectl -n ns get events` tell more.")
+
+
+def test_the_migration_job_intro_names_the_job_its_hook_and_the_outcome():
+    assert migration_failure_intro(explain_helm_failure(MIGRATION), "upgrade", "dbbat") == (
+        "The migration Job dbbat-migrate (`dbbat db migrate`, the chart's pre-upgrade hook) failed, so Helm stopped the"
+        " upgrade of release dbbat before any pod rolled: the running pods are untouched. The release was rolled back"
+        " (atomic): the pods of the previous revision keep serving.")
+
+
+@pytest.mark.parametrize("output", [CONFLICT, "Error: pre-upgrade hooks failed: timed out waiting", ""])
+def test_no_migration_intro_without_a_failed_hook_job(output):
+    assert migration_failure_intro(explain_helm_failure(output), "upgrade", "dbbat") is None
+
+
+def test_the_uninstalled_first_install_is_said():
+    failure = explain_helm_failure(
+        "Error: INSTALLATION FAILED: release dbbat failed, and has been uninstalled due to rollback-on-failure being"
+        " set: failed pre-install: resource Job/ns/dbbat-migrate not ready. status: Failed")
+    intro = migration_failure_intro(failure, "install", "dbbat")
+    assert "the chart's pre-install hook) failed, so Helm stopped the install of release dbbat" in intro
+    assert intro.endswith(OUTCOMES["uninstalled"])
