@@ -1,13 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, Florent Clairambault <florent@clairambault.fr>
 # MIT License (see https://opensource.org/licenses/MIT)
-"""What the deploy role says when Helm stopped it, as pure functions.
+"""What the deploy role says when Helm or one of the release's hook pods stopped it, as pure functions.
 
 - why Helm's install or upgrade failed (what :func:`release_state.explain_helm_failure` read in
   its output) and what became of the release, with the way out;
-- the story of the migration Job that stopped Helm.
+- the story of a failed hook: the migration Job that stopped Helm, the ``helm test`` that failed
+  after a deploy or could not run;
+- what the newest pod of such a hook says: its phase, how each container ended, the last lines
+  of its log.
 
-The role's tasks hand the facts over; the words are all here.
+The role's tasks read the cluster and hand the facts over; the words are all here.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -74,3 +77,53 @@ def migration_failure_intro(failure, action, release):
         "The migration Job %s (`dbbat db migrate`, the chart's %s hook) failed, so Helm stopped the %s of release %s"
         " before any pod rolled: the running pods are untouched." % (hook["job"], hook["phase"], action, release),
         OUTCOMES.get(failure.get("outcome")))
+
+
+def helm_test_failure_intro(tests, error, release, namespace, secret_name):
+    """The story of a ``helm test`` that failed after a deploy: ``tests`` are the test pods
+    (``name``, ``phase``) as fclairamb.dbbat.release_test returns them, ``error`` its message. A
+    test pod that ended Failed ran and could not reach the storage database (or found another
+    schema); without one, the test could not run at all and ``error`` says why."""
+    if any(test.get("phase") == "Failed" for test in tests or []):
+        return ("Release %s is deployed, but its test failed: `dbbat db status` could not reach the storage database"
+                " with the DSN and the key of Secret %s/%s (check dbbat_db_* and the database), or the schema is not"
+                " what this DBBat expects. The failed test pod is kept." % (release, namespace, secret_name))
+    return "Release %s is deployed, but its test could not run: %s" % (release, error or "")
+
+
+def newest_pod(pods):
+    """The most recently created of ``pods`` (Kubernetes objects), or None when there is none: the
+    one whose failure stopped the run, when a Job retried."""
+    if not pods:
+        return None
+    return sorted(pods, key=lambda pod: (pod.get("metadata") or {}).get("creationTimestamp") or "")[-1]
+
+
+def _container_ending(status):
+    ended = (status.get("state") or {}).get("terminated")
+    if not ended:
+        return None
+    reason = "%s: %s" % (ended.get("reason") or "", ended["message"]) if ended.get("message") \
+        else ended.get("reason") or ""
+    return ", container %s exited %s (%s)" % (status.get("name"), ended.get("exitCode"), reason)
+
+
+def pod_failure_report(intro, what, pod, log_lines=None, log_error=None):
+    """``intro``, then what ``pod`` (the newest pod of the ``what``, or None) says of its failure:
+    its phase, the exit code, reason and message of each container that ended, and ``log_lines``
+    (the last lines of its log, None when it could not be read, ``log_error`` saying why)."""
+    if not pod:
+        return _sentences(intro, "No %s pod is left to look at." % what)
+    status = pod.get("status") or {}
+    endings = [_container_ending(container) for container in status.get("containerStatuses") or []]
+    state = "Pod %s: %s%s." % (pod["metadata"]["name"], status.get("phase") or "?", "".join(e for e in endings if e))
+    lines = list(log_lines or [])
+    while lines and not lines[-1].strip():
+        lines.pop()  # the newline that ends a log is no line of it
+    if lines:
+        log = "Last lines of its log: %s" % " | ".join(lines)
+    elif log_lines is not None and not log_error:
+        log = "Its log is empty."
+    else:
+        log = "Its log could not be read (%s)." % (log_error or "no log")
+    return _sentences(intro, state, log)

@@ -14,7 +14,10 @@ from ansible_collections.fclairamb.dbbat.plugins.module_utils.failure_report imp
     OUTCOMES,
     helm_action,
     helm_failure_message,
+    helm_test_failure_intro,
     migration_failure_intro,
+    newest_pod,
+    pod_failure_report,
 )
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import explain_helm_failure
 
@@ -22,6 +25,18 @@ CONFLICT = ('Error: UPGRADE FAILED: conflict occurred while applying object ns/d
             ' failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas')
 MIGRATION = ("Error: UPGRADE FAILED: release dbbat failed, and has been rolled back due to atomic being set:"
              " pre-upgrade hooks failed: 1 error occurred:\n\t* job dbbat-migrate failed: BackoffLimitExceeded")
+
+
+def pod(name, created, phase="Failed", containers=()):
+    return {"metadata": {"name": name, "creationTimestamp": created},
+            "status": {"phase": phase, "containerStatuses": list(containers)}}
+
+
+def ended(name, code, reason="Error", message=None):
+    terminated = {"exitCode": code, "reason": reason}
+    if message is not None:
+        terminated["message"] = message
+    return {"name": name, "state": {"terminated": terminated}}
 
 
 def test_helm_action():
@@ -84,3 +99,43 @@ def test_the_uninstalled_first_install_is_said():
     intro = migration_failure_intro(failure, "install", "dbbat")
     assert "the chart's pre-install hook) failed, so Helm stopped the install of release dbbat" in intro
     assert intro.endswith(OUTCOMES["uninstalled"])
+
+
+def test_a_failed_test_pod_is_told_from_a_test_that_could_not_run():
+    failed = helm_test_failure_intro([{"name": "dbbat-test", "phase": "Failed"}], "helm test of release dbbat failed",
+                                     "dbbat", "ns", "dbbat-secrets")
+    assert failed == (
+        "Release dbbat is deployed, but its test failed: `dbbat db status` could not reach the storage database with"
+        " the DSN and the key of Secret ns/dbbat-secrets (check dbbat_db_* and the database), or the schema is not"
+        " what this DBBat expects. The failed test pod is kept.")
+    assert helm_test_failure_intro([], "timed out waiting for the condition", "dbbat", "ns", "s") == (
+        "Release dbbat is deployed, but its test could not run: timed out waiting for the condition")
+    assert helm_test_failure_intro(None, None, "dbbat", "ns", "s") == "Release dbbat is deployed, but its test could not run: "
+
+
+def test_the_newest_pod_is_the_last_created():
+    pods = [pod("b", "2026-01-01T10:00:02Z"), pod("c", "2026-01-01T10:00:03Z"), pod("a", "2026-01-01T10:00:01Z")]
+    assert newest_pod(pods)["metadata"]["name"] == "c"
+    assert newest_pod([]) is None and newest_pod(None) is None
+
+
+def test_the_report_says_how_each_container_ended_and_the_last_lines_of_the_log():
+    failed = pod("dbbat-migrate-x", "t", containers=[
+        ended("dbbat", 3, message="migration 42 failed"), ended("sidecar", 0, reason="Completed"),
+        {"name": "waiting", "state": {"waiting": {"reason": "PodInitializing"}}}])
+    report = pod_failure_report("The migration Job failed.", "migration Job", failed, ["first", "second", ""])
+    assert report == (
+        "The migration Job failed. Pod dbbat-migrate-x: Failed, container dbbat exited 3 (Error: migration 42 failed),"
+        " container sidecar exited 0 (Completed). Last lines of its log: first | second")
+
+
+def test_the_report_says_why_the_log_is_missing():
+    failed = pod("p", "t", phase=None)
+    assert pod_failure_report("Intro.", "helm test", failed, None, "pods \"p\" not found") == \
+        'Intro. Pod p: ?. Its log could not be read (pods "p" not found).'
+    assert pod_failure_report("Intro.", "helm test", failed) == "Intro. Pod p: ?. Its log could not be read (no log)."
+    assert pod_failure_report("Intro.", "helm test", failed, [""]) == "Intro. Pod p: ?. Its log is empty."
+
+
+def test_no_pod_left():
+    assert pod_failure_report("Intro.", "migration Job", None) == "Intro. No migration Job pod is left to look at."
