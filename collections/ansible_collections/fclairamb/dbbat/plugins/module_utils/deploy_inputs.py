@@ -456,3 +456,51 @@ def refusal_message(render, release_name):
             lines.append("%s%s: %s." % (", ".join(problem["values"]) or "a value", origin, problem["message"]))
         return "The chart refuses these values (helm's dry run, nothing was written): " + " ".join(lines)
     return "Helm's dry run of release %s failed, nothing was written: %s" % (release_name, render.get("error"))
+
+
+# --- the report ---------------------------------------------------------------------------
+
+def access_report(inputs, plan, helm_result=None):
+    """What a run says at its end: the release's state (deployed by this run, from Helm's result
+    ``helm_result``, or unchanged, from the plan's read of its Deployment) and how to reach the API
+    and web UI and the PostgreSQL proxy (the Service with a port named "postgres"): the Services of
+    the plan's dry run when Helm ran, else the live ones the plan read, whose load-balancer
+    addresses it knows. One line each."""
+    i = normalize(inputs)
+    ns, release = i["dbbat_namespace"], i["dbbat_release_name"]
+    live = plan.get("services") or []
+    addresses = dict((svc["name"], svc.get("address")) for svc in live)
+    services = ((plan.get("render") or {}).get("services") or []) or live
+    base_url = ((plan.get("release_values") or {}).get("config") or {}).get("baseUrl") or "/app"
+    deployment = plan.get("deployment")
+    lines = []
+    if helm_result is not None:
+        lines.append("DBBat release %s is deployed in namespace %s (revision %s); Helm waited for its pods to be"
+                     " ready." % (release, ns, (helm_result.get("status") or {}).get("revision", "?")))
+    elif deployment:
+        lines.append("DBBat release %s is unchanged in namespace %s: Deployment %s, %s/%s pods ready."
+                     % (release, ns, deployment["name"], deployment["ready"], deployment["replicas"]))
+    if i["dbbat_ingress_enabled"]:
+        lines.append("API and web UI: %s://%s%s (health at /api/v1/health)."
+                     % ("https" if i["dbbat_ingress_tls_secret"] else "http", i["dbbat_ingress_host"], base_url))
+    for svc in services:
+        name, ports = svc["name"], svc.get("ports") or []
+        pg = [p for p in ports if p.get("name") == "postgres"]
+        if not pg:
+            if not i["dbbat_ingress_enabled"] and ports:
+                lines.append("API and web UI: kubectl -n %s port-forward svc/%s 8080:%s, then open"
+                             " http://localhost:8080%s (health at /api/v1/health)." % (ns, name, ports[0]["port"],
+                                                                                         base_url))
+        elif svc.get("type") == "LoadBalancer":
+            address = addresses.get(name)
+            lines.append("PostgreSQL proxy (LoadBalancer): %s" % ("%s:%s" % (address, pg[0]["port"]) if address else
+                         "address pending, watch it with: kubectl -n %s get svc %s -w" % (ns, name)))
+        elif svc.get("type") == "NodePort":
+            lines.append("PostgreSQL proxy (NodePort): port %s on any node address (kubectl get nodes -o wide)."
+                         % (pg[0].get("node_port") or "?"))
+        else:
+            lines.append("PostgreSQL proxy (ClusterIP): %s.%s.svc:%s inside the cluster; from your machine: kubectl -n"
+                         " %s port-forward svc/%s 5432:%s, then psql -h localhost -p 5432."
+                         % (name, ns, pg[0]["port"], ns, name, pg[0]["port"]))
+    return lines
+

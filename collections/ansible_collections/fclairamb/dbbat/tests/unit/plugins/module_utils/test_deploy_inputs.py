@@ -331,3 +331,43 @@ def test_refusal_message_names_values_and_variables():
     assert d.refusal_message({"ok": False, "problems": [], "error": "boom"}, "dbbat") == \
         "Helm's dry run of release dbbat failed, nothing was written: boom"
     assert d.refusal_message({"ok": True}, "dbbat") is None and d.refusal_message({"ok": None}, "dbbat") is None
+
+
+# --- the report ---------------------------------------------------------------------------
+
+API = {"name": "dbbat-api", "type": "ClusterIP", "ports": [{"name": "http", "port": 8080, "node_port": None}]}
+
+
+def _proxy(kind, node_port=None):
+    return {"name": "dbbat-proxy", "type": kind, "ports": [{"name": "postgres", "port": 5432, "node_port": node_port}]}
+
+
+def test_access_report_after_helm_ran_names_the_services_rendered():
+    plan = {"render": {"services": [API, _proxy("ClusterIP")]}, "services": [],
+            "release_values": {"config": {"baseUrl": "/dbbat"}}}
+    assert d.access_report({"dbbat_namespace": "prod"}, plan, {"status": {"revision": 3}}) == [
+        "DBBat release dbbat is deployed in namespace prod (revision 3); Helm waited for its pods to be ready.",
+        "API and web UI: kubectl -n prod port-forward svc/dbbat-api 8080:8080, then open http://localhost:8080/dbbat"
+        " (health at /api/v1/health).",
+        "PostgreSQL proxy (ClusterIP): dbbat-proxy.prod.svc:5432 inside the cluster; from your machine: kubectl -n prod"
+        " port-forward svc/dbbat-proxy 5432:5432, then psql -h localhost -p 5432."]
+
+
+def test_access_report_of_an_unchanged_release_reads_the_live_services():
+    live = [API, dict(_proxy("LoadBalancer"), address="203.0.113.7")]
+    plan = {"render": {"services": []}, "services": live, "release_values": {},
+            "deployment": {"name": "dbbat", "ready": 2, "replicas": 2}}
+    inputs = {"dbbat_ingress_enabled": True, "dbbat_ingress_host": "dbbat.example.com", "dbbat_ingress_tls_secret": "t"}
+    assert d.access_report(inputs, plan) == [
+        "DBBat release dbbat is unchanged in namespace dbbat: Deployment dbbat, 2/2 pods ready.",
+        "API and web UI: https://dbbat.example.com/app (health at /api/v1/health).",
+        "PostgreSQL proxy (LoadBalancer): 203.0.113.7:5432"]
+
+
+def test_access_report_of_proxy_services_without_an_address_yet():
+    pending = {"services": [dict(_proxy("LoadBalancer"), address=None)]}
+    assert d.access_report({}, pending) == [
+        "PostgreSQL proxy (LoadBalancer): address pending, watch it with: kubectl -n dbbat get svc dbbat-proxy -w"]
+    assert d.access_report({}, {"services": [_proxy("NodePort", 30432)]}) == [
+        "PostgreSQL proxy (NodePort): port 30432 on any node address (kubectl get nodes -o wide)."]
+    assert d.access_report({}, {"services": [_proxy("NodePort")]})[0].startswith("PostgreSQL proxy (NodePort): port ?")
