@@ -103,8 +103,8 @@ def unknown_variables(variables):
 
 
 def _not_an_option(item):
-    return "%s is not an option of %s%s" % (item["name"], ROLE, "; did you mean %s?" % item["closest"]
-                                           if item["closest"] else ".")
+    hint = "; did you mean %s?" % item["closest"] if item["closest"] else "."
+    return "%s is not an option of %s%s" % (item["name"], ROLE, hint)
 
 
 def unknown_variables_warning(inputs, variables):
@@ -192,7 +192,6 @@ def _secret_input_problems(i):
     return problems
 
 
-
 # Entry points that read or write a key backup on the controller.
 KEY_BACKUP_ENTRY_POINTS = ("backup_key", "restore_key")
 
@@ -233,6 +232,7 @@ def day2_problems(entry_point, inputs, variables=None, files=None):
                         " only (it goes into the file's header and ansible-vault's ID@FILE)."
                         % inputs["dbbat_backup_vault_id"])
     return problems
+
 
 # --- the Secret -----------------------------------------------------------------------------
 
@@ -489,8 +489,8 @@ def access_report(inputs, plan, helm_result=None):
         if not pg:
             if not i["dbbat_ingress_enabled"] and ports:
                 lines.append("API and web UI: kubectl -n %s port-forward svc/%s 8080:%s, then open"
-                             " http://localhost:8080%s (health at /api/v1/health)." % (ns, name, ports[0]["port"],
-                                                                                         base_url))
+                             " http://localhost:8080%s (health at /api/v1/health)."
+                             % (ns, name, ports[0]["port"], base_url))
         elif svc.get("type") == "LoadBalancer":
             address = addresses.get(name)
             lines.append("PostgreSQL proxy (LoadBalancer): %s" % ("%s:%s" % (address, pg[0]["port"]) if address else
@@ -503,4 +503,3 @@ def access_report(inputs, plan, helm_result=None):
                          " %s port-forward svc/%s 5432:%s, then psql -h localhost -p 5432."
                          % (name, ns, pg[0]["port"], ns, name, pg[0]["port"]))
     return lines
-

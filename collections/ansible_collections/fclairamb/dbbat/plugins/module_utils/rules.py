@@ -114,4 +114,3 @@ def closest_names(names, known, ignore_prefixes=()):
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         found.append({"name": name, "closest": close[0] if close else None})
     return found
-

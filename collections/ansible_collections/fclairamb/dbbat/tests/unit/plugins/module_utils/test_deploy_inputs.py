@@ -35,7 +35,6 @@ def test_normalize_fills_defaults_and_casts_survey_answers():
     assert inputs["dbbat_namespace"] == "dbbat" and inputs["my_own"] == "kept"
 
 
-
 # --- what every entry point checks first ------------------------------------------------
 
 def test_typos_are_refused_with_the_closest_option_and_other_playbooks_left_alone():
@@ -114,6 +113,7 @@ def test_key_backup_inputs_that_are_right():
     assert d.day2_problems("restore_key", d.normalize(DAY2), [], _files("file")) == []
     # drift and rollback read no file.
     assert d.day2_problems("rollback", d.normalize({"dbbat_backup_vault_id": "a@b"}), [], None) == []
+
 
 def test_a_good_inventory_has_no_problem():
     assert d.inventory_problems(GOOD) == []

@@ -57,7 +57,7 @@ def test_release_test_does_not_import_the_kubernetes_client():
     code = ("import sys, atexit; atexit.register(lambda: print(sorted(m for m in sys.modules"
             " if m.split('.')[0] == 'kubernetes'))); "
             "from ansible_collections.fclairamb.dbbat.plugins.modules import release_test; release_test.main()")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, input=json.dumps({"ANSIBLE_MODULE_ARGS": {
-                             "release_name": "dbbat", "release_namespace": "dbbat", "_ansible_check_mode": True}}),
-                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))).stdout
+    args = {"ANSIBLE_MODULE_ARGS": {"release_name": "dbbat", "release_namespace": "dbbat", "_ansible_check_mode": True}}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, input=json.dumps(args),
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)), check=True).stdout
     assert out.strip().splitlines() == ['{"changed": false, "tests": [], "output": ""}', "[]"]
