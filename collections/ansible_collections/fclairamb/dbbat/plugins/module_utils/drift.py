@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 import re
 
 # Metadata the API server (or kubectl) owns: it changes without anyone changing the object.
@@ -141,3 +142,43 @@ def object_drift(kind, live, release):
         else:
             fields.append({"path": path, "live": a, "release": b})
     return fields
+
+
+# --- the report ---------------------------------------------------------------------------
+
+def _shown(value):
+    return "absent" if value is None else json.dumps(value)[:200]
+
+
+def _field_line(ref, field):
+    if field.get("note"):
+        return "%s: %s: %s" % (ref, field["path"], field["note"])
+    return "%s: %s: %s in the cluster, %s in the release" % (ref, field["path"], _shown(field["live"]),
+                                                             _shown(field["release"]))
+
+
+def drift_report(release_name, namespace, release, objects, drift):
+    """``(report, message)``: the report of a drift check, one line for the whole and one per
+    deleted object or drifted field (values cut at 200 characters); and, when something drifted,
+    the one-line failure that says how to put the release back (empty otherwise). ``release``,
+    ``objects`` and ``drift`` are what release_drift returns."""
+    status = release.get("status")
+    where = "release %s in namespace %s (revision %s, chart %s%s)" % (
+        release_name, namespace, release.get("revision"), release.get("chart_version"),
+        ", " + status if status != "deployed" else "")
+    if not drift:
+        return ["No drift: the %d objects of %s are as deployed." % (len(objects), where)], ""
+    report = ["%d of the %d objects of %s drifted:" % (len(drift), len(objects), where)]
+    for item in drift:
+        if item["state"] == "deleted":
+            report.append("%s: deleted from the cluster%s" % (item["object"], " (%s)" % item["note"] if item.get("note")
+                                                               else ""))
+        else:
+            report.extend(_field_line(item["object"], field) for field in item["fields"])
+    message = ("%s %s. To put the release's values back, `helm -n %s rollback %s %s` applies its revision again (with"
+               " Helm 4, add --force-conflicts to take back fields another manager changed), and so does the next"
+               " deploy that changes something (playbooks/deploy.yml, with dbbat_helm_force_conflicts=true under"
+               " Helm 4); or make the inventory ask for what the cluster has. dbbat_drift_fail=false only reports."
+               % (report[0], "; ".join(report[1:]), namespace, release_name, release.get("revision")))
+    return report, message
+

@@ -168,6 +168,22 @@ def rollback_refusal(plan, where, allow_variable):
             % (ran, tags, "is" if len(downgrade["tags"]) == 1 else "are", allow_variable))
 
 
+def changed_values(current, target):
+    """The top-level chart values that differ between two revisions, sorted."""
+    a, b = current["release_values"], target["release_values"]
+    return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+
+
+def rollback_summary(release_name, namespace, plan):
+    """What a rollback will change, in two lines: the revisions with their chart and DBBat
+    versions, and the top-level chart values that change."""
+    current, target = plan["current"], plan["target"]
+    return ["Release %s in namespace %s: revision %s (chart %s, DBBat %s) back to revision %s (chart %s, DBBat %s)."
+            % (release_name, namespace, current["revision"], current["chart_version"], current["app_version"],
+               target["revision"], target["chart_version"], target["app_version"]),
+            "Chart values that change: %s." % (", ".join(changed_values(current, target)) or "none")]
+
+
 def helm_needed(release, values, chart_version):
     """Why an install or upgrade must run (a short reason), or ``None`` when the release already
     is what is asked: deployed, with the same values and chart version."""

@@ -57,10 +57,14 @@ EXAMPLES = r"""
     release_namespace: dbbat
   register: drift
 
+- name: Show what the comparison found
+  ansible.builtin.debug:
+    msg: "{{ drift.report }}"
+
 - name: Fail when something drifted
-  ansible.builtin.assert:
-    that: drift.drift | length == 0
-    fail_msg: "{{ drift.drift | map(attribute='object') | join(', ') }} drifted"
+  ansible.builtin.fail:
+    msg: "{{ drift.message }}"
+  when: drift.drift | length > 0
 """
 
 RETURN = r"""
@@ -115,6 +119,21 @@ drift:
         - path: spec.replicas
           live: 3
           release: 1
+report:
+  description:
+    - >-
+      What the comparison found, one line each, the first for the whole (V(No drift: the 5 objects
+      of release dbbat in namespace dbbat ... are as deployed.) or V(2 of the 5 objects of ... drifted:)),
+      then one per deleted object or drifted field, values cut at 200 characters.
+  returned: always
+  type: list
+  elements: str
+message:
+  description:
+    - When something drifted, the report in one line with how to put the release back (a rollback
+      to its revision, or the next deploy); empty otherwise.
+  returned: always
+  type: str
 objects:
   description: Every object compared, as V(Kind namespace/name).
   returned: always
@@ -144,7 +163,7 @@ import json
 
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.cluster_reads import ClusterReads
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.drift import (
-    current_record, manifest_objects, object_drift, object_ref)
+    current_record, drift_report, manifest_objects, object_drift, object_ref)
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_module import release_argument_spec
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import summarize_release
 
@@ -233,6 +252,7 @@ def main():
         result["objects"].append(entry["object"])
         if entry["state"]:
             result["drift"].append(entry)
+    result["report"], result["message"] = drift_report(name, ns, result["release"], result["objects"], result["drift"])
     module.exit_json(**result)
 
 

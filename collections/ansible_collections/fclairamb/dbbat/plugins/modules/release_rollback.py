@@ -102,12 +102,21 @@ changed_values:
   returned: always
   type: list
   elements: str
+summary:
+  description: What the rollback changes, in words, one line each (the revisions, their chart and DBBat versions; the values that change).
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "Release dbbat in namespace dbbat: revision 3 (chart 1.1.0, DBBat 0.4.0) back to revision 2 (chart 1.0.0, DBBat 0.3.2)."
+    - "Chart values that change: image, replicaCount."
 """
 
 from ansible_collections.fclairamb.dbbat.plugins.module_utils import helm_cli
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_module import (
     cluster_helm, read_release_records, release_argument_spec)
-from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import rollback_plan, rollback_refusal
+from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import (
+    changed_values, rollback_plan, rollback_refusal, rollback_summary)
 
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
@@ -128,12 +137,11 @@ def main():
     except ValueError as exc:
         module.fail_json(msg="cannot roll back release %s/%s: %s" % (ns, name, exc))
     current, target = plan["current"], plan["target"]
-    values = sorted(k for k in set(current["release_values"]) | set(target["release_values"])
-                    if current["release_values"].get(k) != target["release_values"].get(k))
     result = {"from_revision": current["revision"], "to_revision": target["revision"],
               "from_app_version": current["app_version"], "to_app_version": target["app_version"],
               "from_chart_version": current["chart_version"], "to_chart_version": target["chart_version"],
-              "schema_app_version": plan["schema_app_version"], "changed_values": values,
+              "schema_app_version": plan["schema_app_version"], "changed_values": changed_values(current, target),
+              "summary": rollback_summary(name, ns, plan),
               "diff": {"before": {"revision": current["revision"], "app_version": current["app_version"],
                                   "chart_version": current["chart_version"], "values": current["release_values"]},
                        "after": {"revision": target["revision"], "app_version": target["app_version"],

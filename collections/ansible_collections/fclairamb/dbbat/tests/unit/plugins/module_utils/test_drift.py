@@ -135,3 +135,35 @@ def test_kubectl_last_applied_annotation_is_left_out_as_it_may_hold_a_secret():
     assert drift.object_drift("Secret", live, {"kind": "Secret", "metadata": {"name": "s"}}) == []
     assert drift.comparable(live) == {"kind": "Secret", "metadata": {"name": "s"}}
     assert "annotations" in live["metadata"], "the input is left alone"
+
+
+RELEASE = {"revision": 2, "status": "deployed", "chart_version": "1.0.0"}
+OBJECTS = ["ServiceAccount ns/dbbat", "ConfigMap ns/dbbat", "Deployment ns/dbbat"]
+
+
+def test_report_of_no_drift():
+    report, message = drift.drift_report("dbbat", "ns", RELEASE, OBJECTS, [])
+    assert report == ["No drift: the 3 objects of release dbbat in namespace ns (revision 2, chart 1.0.0) are as"
+                      " deployed."] and message == ""
+
+
+def test_report_names_each_deleted_object_and_drifted_field():
+    found = [{"object": "ConfigMap ns/dbbat", "state": "deleted", "note": None, "fields": []},
+             {"object": "Secret ns/x", "state": "deleted", "note": "the cluster does not serve v1 X", "fields": []},
+             {"object": "Deployment ns/dbbat", "state": "changed", "fields": [
+                 {"path": "spec.replicas", "live": 3, "release": 1},
+                 {"path": 'metadata.labels["team"]', "live": "db", "release": None},
+                 {"path": "data.DBB_KEY", "live": "(hidden)", "release": "(hidden)", "note": "value differs"},
+                 {"path": "spec.x", "live": "y" * 300, "release": {"a": [1]}}]}]
+    report, message = drift.drift_report("dbbat", "ns", dict(RELEASE, status="failed"), OBJECTS, found)
+    assert report == [
+        "3 of the 3 objects of release dbbat in namespace ns (revision 2, chart 1.0.0, failed) drifted:",
+        "ConfigMap ns/dbbat: deleted from the cluster",
+        "Secret ns/x: deleted from the cluster (the cluster does not serve v1 X)",
+        "Deployment ns/dbbat: spec.replicas: 3 in the cluster, 1 in the release",
+        'Deployment ns/dbbat: metadata.labels["team"]: "db" in the cluster, absent in the release',
+        "Deployment ns/dbbat: data.DBB_KEY: value differs",
+        'Deployment ns/dbbat: spec.x: "%s in the cluster, {"a": [1]} in the release' % ("y" * 199)]
+    assert message.startswith(report[0] + " ConfigMap ns/dbbat: deleted from the cluster; Secret ns/x: ")
+    assert "`helm -n ns rollback dbbat 2` applies its revision again" in message
+    assert message.endswith("dbbat_drift_fail=false only reports.")

@@ -213,3 +213,16 @@ def test_rollback_refusal_names_the_tag_and_the_variable_that_allows_it():
     assert message.endswith("rerun with the schema downgrade allowed (%s)." % allow)
     message = rs.rollback_refusal(rs.rollback_plan(_tags("0.25.2", "0.26.0"), 1), "ns/dbbat", allow)
     assert "it runs DBBat 0.25.2, older than DBBat 0.26.0 (revision 2)" in message and allow in message
+
+
+def test_rollback_summary_says_revisions_versions_and_values():
+    current = {"revision": 3, "chart_version": "1.1.0", "app_version": "0.4.0",
+               "release_values": {"image": {"tag": "0.4.0"}, "replicaCount": 2, "same": 1}}
+    target = {"revision": 2, "chart_version": "1.0.0", "app_version": "0.3.2",
+              "release_values": {"image": {"tag": "0.3.2"}, "same": 1, "ingress": {}}}
+    assert rs.rollback_summary("dbbat", "prod", {"current": current, "target": target}) == [
+        "Release dbbat in namespace prod: revision 3 (chart 1.1.0, DBBat 0.4.0) back to revision 2 (chart 1.0.0,"
+        " DBBat 0.3.2).",
+        "Chart values that change: image, ingress, replicaCount."]
+    same = {"current": current, "target": dict(current, revision=1)}
+    assert rs.rollback_summary("dbbat", "prod", same)[1] == "Chart values that change: none."
