@@ -171,8 +171,8 @@ def drift_report(release_name, namespace, release, objects, drift):
     report = ["%d of the %d objects of %s drifted:" % (len(drift), len(objects), where)]
     for item in drift:
         if item["state"] == "deleted":
-            report.append("%s: deleted from the cluster%s" % (item["object"], " (%s)" % item["note"] if item.get("note")
-                                                               else ""))
+            note = " (%s)" % item["note"] if item.get("note") else ""
+            report.append("%s: deleted from the cluster%s" % (item["object"], note))
         else:
             report.extend(_field_line(item["object"], field) for field in item["fields"])
     message = ("%s %s. To put the release's values back, `helm -n %s rollback %s %s` applies its revision again (with"
@@ -181,4 +181,3 @@ def drift_report(release_name, namespace, release, objects, drift):
                " Helm 4); or make the inventory ask for what the cluster has. dbbat_drift_fail=false only reports."
                % (report[0], "; ".join(report[1:]), namespace, release_name, release.get("revision")))
     return report, message
-
