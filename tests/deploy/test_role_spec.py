@@ -62,7 +62,8 @@ def test_generated_option_files_are_in_step_with_the_declaration():
 
 def test_an_option_added_to_the_declaration_reaches_every_generated_file(tmp_path):
     """One declaration is all a new option takes: generated into a copy of the role, it is in the
-    main entry point's spec, the defaults, the README table and the inputs the modules take."""
+    spec of each entry point that takes it, the defaults, the README table and the inputs the modules
+    and filters take."""
     import shutil
 
     role = tmp_path / "deploy"
@@ -72,15 +73,19 @@ def test_an_option_added_to_the_declaration_reaches_every_generated_file(tmp_pat
     declaration = tmp_path / "deploy_options.py"
     declaration.write_text((ROLE / "../../plugins/module_utils/deploy_options.py").read_text() + (
         "\nOPTIONS.append({'name': 'dbbat_zz_extra', 'section': 'scale', 'type': 'int', 'default': 7,"
-        " 'description': 'An option of this test.', 'entry_points': {'main': None},"
+        " 'description': 'An option of this test.', 'entry_points': {'main': None, 'drift': None},"
         " 'value': {'path': 'zz.extra', 'when': []}})\n"))
     assert _role_options("--check", "--role", role, "--declaration", declaration).rc == 1
     result = _role_options("--role", role, "--declaration", declaration)
     assert result.rc == 0, result.out + result.err
-    spec = yaml.safe_load((role / "meta/argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
-    assert spec["dbbat_zz_extra"] == {"description": "An option of this test.", "type": "int", "default": 7}
+    specs = yaml.safe_load((role / "meta/argument_specs.yml").read_text())["argument_specs"]
+    for entry_point in ("main", "drift"):
+        assert specs[entry_point]["options"]["dbbat_zz_extra"] == {"description": "An option of this test.",
+                                                                   "type": "int", "default": 7}
+    assert "dbbat_zz_extra" not in specs["rollback"]["options"]
     assert yaml.safe_load((role / "defaults/main.yml").read_text())["dbbat_zz_extra"] == 7
     assert "| `dbbat_zz_extra` | `7` | `zz.extra` |" in (role / "README.md").read_text()
-    inputs = yaml.safe_load((role / "vars/main.yml").read_text())["__dbbat_inputs"]
-    assert inputs["dbbat_zz_extra"] == "{{ dbbat_zz_extra }}"
+    role_vars = yaml.safe_load((role / "vars/main.yml").read_text())
+    for inputs in ("__dbbat_inputs", "__dbbat_day2_inputs"):
+        assert role_vars[inputs]["dbbat_zz_extra"] == "{{ dbbat_zz_extra }}", inputs
     assert _role_options("--check", "--role", role, "--declaration", declaration).rc == 0
