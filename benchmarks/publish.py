@@ -3,7 +3,7 @@
 
 Measures, in one run and against the same registry and chart:
   - a fresh publish (the module: package, registry read, lint, push);
-  - an unchanged re-publish (the module: the manifest and the first KiB of the chart layer read; no
+  - an unchanged re-publish (the module: the manifest read, no blob; no
     helm process, nothing uploaded);
   - one trivial module task (command: /bin/true), Ansible's own per-task cost;
   - a bare `helm package && helm push` of the same chart, without Ansible (no lint, no check);

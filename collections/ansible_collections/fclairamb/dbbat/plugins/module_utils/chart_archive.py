@@ -9,14 +9,14 @@ with the files' modification times (which a fresh checkout resets). ``canonical_
 helm's archive so that the same source always gives the same bytes, hence the same digest,
 whichever Helm major packaged it and whenever: ``Chart.yaml`` first then the other files in byte
 order of their paths, mode 0644, owner 0/0 without names, time 0, no directories, PAX tar, then
-gzip at level 6 (zlib's default) with no name, time 0, and the source fingerprint as the gzip
-comment. Pushed as is, its digest is the chart layer digest of the registry's manifest.
+gzip at level 6 (zlib's default) with no name and time 0. Pushed as is, its digest is the chart
+layer digest of the registry's manifest.
 
 The source fingerprint (``source_fingerprint``) is a digest of every file under the chart
 directory, of the version and of the appVersion override: what ``helm package`` makes the archive
-from. Written in the archive's gzip header (which helm and tar ignore), it lets a later publish of
-the same source recognise its own archive from the first bytes of the registry's copy, without
-packaging the chart again.
+from. Written as an annotation of the archive's Chart.yaml, which ``helm push`` (Helm 3 and 4)
+copies into the registry's manifest, it lets a later publish of the same source recognise its own
+chart from the manifest alone, without reading the chart or packaging it again.
 
 Pure functions (bytes in, bytes or data out), except ``source_file_digests`` which reads a directory.
 """
@@ -33,13 +33,13 @@ import tarfile
 import zlib
 
 
-# The gzip comment that carries the source fingerprint, and the version of this format.
-FINGERPRINT_COMMENT = "fclairamb.dbbat.helm_chart_publish source "
+# The Chart.yaml annotation (hence the manifest's) that carries the source fingerprint, and the
+# version of the fingerprint's format.
+FINGERPRINT_ANNOTATION = "dbbat.fclairamb.github.io/chart-source"
 FINGERPRINT_FORMAT = b"fclairamb.dbbat chart source v1\0"
 # Beyond this, fingerprinting the source costs more than helm package (which honours .helmignore).
 MAX_SOURCE_FILES = 2000
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
-_FEXTRA, _FNAME, _FCOMMENT = 4, 8, 16
 
 
 def sha256_digest(data):
@@ -77,44 +77,22 @@ def _chart_path(name):
     return top, path
 
 
-def gzip_bytes(data, comment=None):
-    """``data`` gzipped at level 6 with a fixed header (no name, time 0, unknown OS) and an optional
-    comment: the same input always gives the same bytes (with the same zlib)."""
-    flags = 0
-    extra = b""
-    if comment is not None:
-        encoded = comment.encode("latin-1")
-        if b"\0" in encoded:
-            raise ValueError("a gzip comment cannot hold a NUL byte")
-        flags |= _FCOMMENT
-        extra = encoded + b"\0"
-    header = b"\x1f\x8b\x08" + struct.pack("<BIBB", flags, 0, 0, 255) + extra
+def gzip_bytes(data):
+    """``data`` gzipped at level 6 with a fixed header (no name, time 0, unknown OS): the same input
+    always gives the same bytes (with the same zlib)."""
+    header = b"\x1f\x8b\x08" + struct.pack("<BIBB", 0, 0, 0, 255)
     compressor = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS, 8, 0)
     body = compressor.compress(data) + compressor.flush()
     return header + body + struct.pack("<II", zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF)
 
 
-def gzip_comment(head):
-    """The comment of a gzip header (the first bytes of an archive suffice), or None."""
-    if len(head) < 10 or head[:3] != b"\x1f\x8b\x08":
-        return None
-    flags, position = head[3], 10
-    try:
-        if flags & _FEXTRA:
-            position += 2 + struct.unpack("<H", head[position:position + 2])[0]
-        if flags & _FNAME:
-            position = head.index(b"\0", position) + 1
-        if not flags & _FCOMMENT:
-            return None
-        return head[position:head.index(b"\0", position)].decode("latin-1")
-    except (ValueError, struct.error):
-        return None
-
-
 def canonical_archive(archive, fingerprint=None):
     """The reproducible form of a packaged chart (a path or bytes), as bytes; see the module docstring.
-    ``fingerprint`` (a ``source_fingerprint``) goes into the gzip comment."""
+    ``fingerprint`` (a ``source_fingerprint``) goes into Chart.yaml's annotations."""
     members = _members(archive)
+    if fingerprint:
+        members = [(name, _annotated(content, fingerprint) if _chart_path(name)[1] == "Chart.yaml" else content)
+                   for name, content in members]
     names = [name for name, _content in members]
     if len(set(names)) != len(names):
         raise ValueError("the archive holds the same path twice")
@@ -132,16 +110,37 @@ def canonical_archive(archive, fingerprint=None):
             info.uid = info.gid = 0
             info.uname = info.gname = ""
             tar.addfile(info, io.BytesIO(content))
-    return gzip_bytes(raw.getvalue(), comment=(FINGERPRINT_COMMENT + fingerprint) if fingerprint else None)
+    return gzip_bytes(raw.getvalue())
 
 
-def archive_fingerprint(head):
-    """The source fingerprint written by ``canonical_archive`` in an archive (its first bytes
-    suffice), or None."""
-    comment = gzip_comment(head)
-    if comment and comment.startswith(FINGERPRINT_COMMENT):
-        return comment[len(FINGERPRINT_COMMENT):]
-    return None
+def _yaml():
+    import yaml  # only needed to write or compare Chart.yaml, so not imported up front (it takes ~15 ms)
+    return yaml
+
+
+def _annotated(chart_yaml, fingerprint):
+    """Chart.yaml with the source fingerprint among its annotations (written as data: Helm 3 and 4
+    serialize the same metadata differently, and this form is the same for both)."""
+    metadata = _yaml().safe_load(chart_yaml)
+    if not isinstance(metadata, dict):
+        raise ValueError("Chart.yaml is not a mapping")
+    metadata["annotations"] = dict(metadata.get("annotations") or {}, **{FINGERPRINT_ANNOTATION: fingerprint})
+    return _yaml().safe_dump(metadata, sort_keys=True, default_flow_style=False, allow_unicode=True).encode("utf-8")
+
+
+def annotations_fingerprint(annotations):
+    """The source fingerprint among annotations (a manifest's, or Chart.yaml's), or None."""
+    value = (annotations or {}).get(FINGERPRINT_ANNOTATION) if isinstance(annotations, dict) else None
+    return value if isinstance(value, str) and value.startswith("sha256:") else None
+
+
+def archive_fingerprint(archive):
+    """The source fingerprint in a packaged chart's Chart.yaml (written by ``canonical_archive``), or None."""
+    try:
+        metadata = _yaml().safe_load(chart_files(archive).get("Chart.yaml") or b"")
+    except (ValueError, tarfile.TarError, OSError, _yaml().YAMLError):
+        return None
+    return annotations_fingerprint((metadata or {}).get("annotations") if isinstance(metadata, dict) else None)
 
 
 def source_fingerprint(file_digests, version, app_version=None):
@@ -195,13 +194,21 @@ def chart_files(archive):
     return files
 
 
+def _without_fingerprint(metadata):
+    # The fingerprint says where a chart came from, not what it is: two sources may package alike.
+    if isinstance(metadata, dict) and FINGERPRINT_ANNOTATION in (metadata.get("annotations") or {}):
+        annotations = dict(metadata["annotations"])
+        del annotations[FINGERPRINT_ANNOTATION]
+        metadata = dict(metadata, annotations=annotations)
+        if not annotations:
+            del metadata["annotations"]
+    return metadata
+
+
 def _same_chart_yaml(left, right):
+    yaml = _yaml()
     try:
-        import yaml  # only needed when two archives differ, so not imported up front (it takes ~15 ms)
-    except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
-        return left == right
-    try:
-        return yaml.safe_load(left) == yaml.safe_load(right)
+        return _without_fingerprint(yaml.safe_load(left)) == _without_fingerprint(yaml.safe_load(right))
     except yaml.YAMLError:
         return left == right
 
@@ -210,7 +217,7 @@ def chart_differences(published, candidate):
     """Sorted ``["changed: templates/x.yaml", "added: ...", "removed: ..."]``; empty when equal.
 
     Both arguments are ``chart_files`` results. ``Chart.yaml`` is compared as data, since
-    Helm 3 and Helm 4 may serialize the same metadata differently.
+    Helm 3 and Helm 4 may serialize the same metadata differently, and without the source fingerprint.
     """
     differences = []
     for path in sorted(set(published) | set(candidate)):

@@ -110,7 +110,8 @@ def basic_authorization(username, password):
 
 
 def chart_layers(manifest):
-    """``{"chart": layer, "provenance": layer or None}`` of a Helm chart manifest (bytes or dict)."""
+    """``{"chart": layer, "provenance": layer or None, "annotations": {...}}`` of a Helm chart
+    manifest (bytes or dict): its layers, and its annotations (Chart.yaml's, as helm push copies them)."""
     if isinstance(manifest, bytes):
         try:
             manifest = json.loads(manifest.decode("utf-8"))
@@ -119,7 +120,8 @@ def chart_layers(manifest):
     layers = manifest.get("layers") if isinstance(manifest, dict) else None
     if not isinstance(layers, list):
         raise ValueError("the manifest has no layers")
-    found = {"chart": None, "provenance": None}
+    annotations = manifest.get("annotations")
+    found = {"chart": None, "provenance": None, "annotations": annotations if isinstance(annotations, dict) else {}}
     for layer in layers:
         if not isinstance(layer, dict):
             continue
@@ -254,27 +256,22 @@ class RegistryClient(object):
         self._authorization = None
         self.requests = []
 
-    def _send(self, url, accept=None, authorization=None, byte_range=None):
+    def _send(self, url, accept=None, authorization=None):
         request = Request(url, headers={"User-Agent": USER_AGENT})
         if accept:
             request.add_header("Accept", accept)
-        if byte_range:
-            request.add_header("Range", "bytes=%d-%d" % byte_range)
         if authorization:
             # never sent again after a redirect to another host
             request.add_unredirected_header("Authorization", authorization)
         self.requests.append("GET %s" % url)
         return self._opener.open(request, timeout=self.timeout)
 
-    def _get(self, url, accept=None, repository=None, byte_range=None):
-        """``(body, headers)`` of a GET, answering the registry's authentication challenge once. With
-        ``byte_range`` (first, last), at most those bytes (a registry may ignore the range)."""
+    def _get(self, url, accept=None, repository=None):
+        """``(body, headers)`` of a GET, answering the registry's authentication challenge once."""
         for attempt in (1, 2):
             try:
-                response = self._send(url, accept, self._authorization, byte_range)
+                response = self._send(url, accept, self._authorization)
                 try:
-                    if byte_range:
-                        return response.read(byte_range[1] - byte_range[0] + 1), response.headers
                     return response.read(), response.headers
                 finally:
                     response.close()
@@ -325,12 +322,6 @@ class RegistryClient(object):
         url = "%s/v2/%s/manifests/%s" % (self.base, repository, quote(tag, safe=""))
         body, _headers = self._get(url, OCI_MANIFEST, repository)
         return "sha256:" + hashlib.sha256(body).hexdigest(), body
-
-    def blob_head(self, repository, digest, length=1024):
-        """The first ``length`` bytes of a blob (not checked against its digest: a part cannot be)."""
-        url = "%s/v2/%s/blobs/%s" % (self.base, repository, digest)
-        body, _headers = self._get(url, None, repository, byte_range=(0, length - 1))
-        return body
 
     def blob(self, repository, digest):
         """The bytes of a blob, checked against its digest."""

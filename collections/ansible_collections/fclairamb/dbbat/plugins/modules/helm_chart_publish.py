@@ -19,12 +19,13 @@ description:
     C(helm push), as C(oci://REGISTRY/PATH/NAME:VERSION).
   - The archive is made reproducible before it is pushed, as C(helm package) stamps files with the
     time. The same source (the files of O(chart_path), O(version), O(app_version)) always gives the
-    same archive bytes, whichever Helm major packaged it, so the same RV(chart_digest). The archive
-    carries a fingerprint of that source in its gzip header, which helm and tar ignore.
+    same archive bytes, whichever Helm major packaged it, so the same RV(chart_digest). Its
+    C(Chart.yaml) carries a fingerprint of that source, as the annotation
+    C(dbbat.fclairamb.github.io/chart-source), which C(helm push) copies into the registry's manifest.
   - Published versions are immutable. If the version is already in the registry, the module reads
     its manifest over the registry API and tells whether it holds the same chart, the cheapest way
-    first. If the first bytes of its chart layer carry the fingerprint of the same source, it is the
-    same chart, the chart is not even packaged, and no helm command runs. If the chart layer digest
+    first. If the manifest carries the fingerprint of the same source, it is the same chart; nothing
+    else is read from the registry, the chart is not even packaged, and no helm command runs. If the chart layer digest
     equals the digest of the reproducible archive, it is the same chart, and nothing is downloaded.
     Otherwise (a version pushed by another tool, or signed) the module downloads that one layer and
     compares the chart's files, C(Chart.yaml) as data.
@@ -302,6 +303,7 @@ import zlib
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.chart_archive import (
+    annotations_fingerprint,
     archive_fingerprint,
     archive_name,
     canonical_archive,
@@ -400,30 +402,23 @@ class Candidate(object):
 
 
 class Published(object):
-    """A chart version found in the registry: manifest digest, chart layer digest, and loaders of the
-    chart archive, of its first bytes, and of the provenance file (None when the version has none)."""
+    """A chart version found in the registry: manifest digest, chart layer digest, a loader of the
+    chart archive and of the provenance file (None when the version has none), and the source
+    fingerprint it carries (None when it was not published by this module: the chart is then
+    packaged and compared)."""
 
-    def __init__(self, digest, chart_digest, load_archive, load_head=None, load_provenance=None):
+    def __init__(self, digest, chart_digest, load_archive, load_provenance=None, fingerprint=None):
         self.digest = digest
         self.chart_digest = chart_digest
         self._load_archive = load_archive
-        self._load_head = load_head
         self.load_provenance = load_provenance
+        self.fingerprint = fingerprint
         self._archive = None
 
     def archive(self):
         if self._archive is None:
             self._archive = self._load_archive()
         return self._archive
-
-    def fingerprint(self):
-        """The source fingerprint in the archive's gzip header, or None (not made by this module, or
-        unreadable: the chart is then packaged and compared)."""
-        try:
-            head = self._load_head() if self._archive is None and self._load_head else self.archive()
-        except RegistryUnreadable:
-            return None
-        return archive_fingerprint(head)
 
 
 class ChartPublisher(object):
@@ -661,10 +656,10 @@ class ChartPublisher(object):
                     raise self.unreadable(exc)
             return load
 
-        load_archive, load_head = loader(client.blob, chart["digest"]), loader(client.blob_head, chart["digest"])
         load_provenance = loader(client.blob, provenance["digest"]) if provenance else None
-
-        return Published(digest, chart["digest"], load_archive, load_head, load_provenance)
+        # helm push copies Chart.yaml's annotations, the source fingerprint among them, into the manifest.
+        return Published(digest, chart["digest"], loader(client.blob, chart["digest"]), load_provenance,
+                         annotations_fingerprint(layers["annotations"]))
 
     def published_with_helm(self, workdir):
         """The version in the registry read by ``helm pull`` with the user's own login, or None."""
@@ -692,7 +687,8 @@ class ChartPublisher(object):
                 provenance = handle.read()
         self.result["registry_checked"] = True
         return Published(parse_digest(out + "\n" + err), sha256_digest(data), lambda: data,
-                         load_provenance=(lambda: provenance) if provenance is not None else None)
+                         load_provenance=(lambda: provenance) if provenance is not None else None,
+                         fingerprint=archive_fingerprint(data))
 
     def differences(self, published, candidate, workdir):
         """What differs between the published version and the candidate (empty: the same chart). No
@@ -769,7 +765,7 @@ class ChartPublisher(object):
             # helm is needed whatever the registry holds (to package, or to verify a signature): its
             # version runs while the registry is read. Otherwise helm starts only once the registry
             # says something must be packaged or pushed, so that a version already published from the
-            # same source costs the manifest and the first KiB of its chart layer, and no helm process.
+            # same source costs the manifest alone, and no helm process.
             self.helm.start_version()
         with tempfile.TemporaryDirectory(prefix="helm-chart-publish-", dir=self.module.tmpdir) as workdir:
             self.publish(workdir, fingerprint)
@@ -810,7 +806,7 @@ class ChartPublisher(object):
         candidate = None
         if published is not None:
             try:
-                if fingerprint is None or published.fingerprint() != fingerprint:
+                if fingerprint is None or published.fingerprint != fingerprint:
                     candidate = self.build(workdir, fingerprint)
                 differences = self.differences(published, candidate, workdir)
             except RegistryUnreadable as exc:

@@ -14,14 +14,17 @@ import tarfile
 
 import pytest
 
+import yaml
+
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.chart_archive import (
+    FINGERPRINT_ANNOTATION,
+    annotations_fingerprint,
     archive_fingerprint,
     archive_name,
     canonical_archive,
     chart_differences,
     chart_files,
     gzip_bytes,
-    gzip_comment,
     sha256_digest,
     source_file_digests,
     source_fingerprint,
@@ -68,8 +71,8 @@ def test_canonical_archive_layout():
     assert [m.name for m in members] == ["mychart/Chart.yaml", "mychart/.helmignore", "mychart/templates/cm.yaml",
                                          "mychart/values.yaml"]
     assert {(m.mode, m.mtime, m.uid, m.gid, m.uname, m.gname) for m in members} == {(0o644, 0, 0, 0, "", "")}
-    assert chart_files(data) == FILES
-    assert gzip.decompress(data)  # a standard gzip stream, comment included
+    assert dict(chart_files(data), **{"Chart.yaml": FILES["Chart.yaml"]}) == FILES
+    assert gzip.decompress(data)  # a standard gzip stream
     assert data[4:8] == b"\0\0\0\0"  # no time in the gzip header
 
 
@@ -87,30 +90,32 @@ def test_canonical_archive_refuses_what_is_not_a_chart_archive():
         canonical_archive(b"not gzip at all")
 
 
-def test_the_fingerprint_travels_in_the_gzip_comment():
-    data = canonical_archive(_archive(FILES), FINGERPRINT)
-    assert archive_fingerprint(data[:1024]) == FINGERPRINT
-    assert archive_fingerprint(canonical_archive(_archive(FILES))) is None
-    assert archive_fingerprint(_archive(FILES)) is None
-    assert archive_fingerprint(data[:20]) is None  # a truncated header says nothing
+def test_the_fingerprint_travels_in_chart_yaml_among_its_annotations():
+    """helm push copies Chart.yaml's annotations into the manifest: a later publish reads it there."""
+    files = dict(FILES, **{"Chart.yaml": FILES["Chart.yaml"] + b"annotations:\n  artifacthub.io/license: MIT\n"})
+    data = canonical_archive(_archive(files), FINGERPRINT)
+    metadata = yaml.safe_load(chart_files(data)["Chart.yaml"])
+    assert metadata["annotations"] == {"artifacthub.io/license": "MIT", FINGERPRINT_ANNOTATION: FINGERPRINT}
+    assert metadata["appVersion"] == "2.0" and metadata["version"] == "1.0.0"
+    assert archive_fingerprint(data) == FINGERPRINT
+    assert archive_fingerprint(canonical_archive(_archive(files))) is None
+    assert archive_fingerprint(b"not an archive") is None
+    assert annotations_fingerprint(metadata["annotations"]) == FINGERPRINT
+    assert annotations_fingerprint({FINGERPRINT_ANNOTATION: "not a digest"}) is annotations_fingerprint(None) is None
 
 
-def test_gzip_comment_after_extra_and_name_fields():
-    # helm's own header: FEXTRA with its marker, then our reader must skip it; FNAME likewise
-    body = gzip_bytes(b"x", comment="hello")
-    flags = body[3] | 4 | 8
-    extra = b"\x02\x00ab"
-    crafted = body[:3] + bytes([flags]) + body[4:10] + extra + b"name.tar\0" + body[10:]
-    assert gzip_comment(crafted) == "hello"
-    assert gzip_comment(gzip.compress(b"x")) is None
-    assert gzip_comment(b"\x1f\x8b\x08\x10" + b"\0" * 6 + b"no end") is None
-    with pytest.raises(ValueError):
-        gzip_bytes(b"x", comment="a\0b")
+def test_the_fingerprint_is_not_part_of_what_a_chart_is():
+    """Two sources may package alike: the same files under two fingerprints are the same chart."""
+    one = chart_files(canonical_archive(_archive(FILES), FINGERPRINT))
+    other = chart_files(canonical_archive(_archive(FILES), "sha256:" + "cd" * 32))
+    assert chart_differences(one, other) == [] and chart_differences(one, chart_files(_archive(FILES))) == []
+    changed = chart_files(canonical_archive(_archive(dict(FILES, **{"values.yaml": b"a: 2\n"})), FINGERPRINT))
+    assert chart_differences(one, changed) == ["changed: values.yaml"]
 
 
 def test_gzip_bytes_is_deterministic_and_standard():
-    assert gzip_bytes(b"data" * 100, "c") == gzip_bytes(b"data" * 100, "c")
-    assert gzip.decompress(gzip_bytes(b"data" * 100, "c")) == b"data" * 100
+    assert gzip_bytes(b"data" * 100) == gzip_bytes(b"data" * 100)
+    assert gzip.decompress(gzip_bytes(b"data" * 100)) == b"data" * 100
 
 
 def test_source_fingerprint_covers_files_version_and_app_version():

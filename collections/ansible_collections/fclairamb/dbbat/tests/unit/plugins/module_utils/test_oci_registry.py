@@ -71,10 +71,11 @@ def test_parse_token():
 
 def test_chart_layers():
     manifest = {"layers": [{"mediaType": PROVENANCE_LAYER, "digest": "sha256:p"},
-                           {"mediaType": CHART_LAYER, "digest": "sha256:c"}]}
+                           {"mediaType": CHART_LAYER, "digest": "sha256:c"}], "annotations": {"a": "b"}}
     assert chart_layers(json.dumps(manifest).encode()) == {"chart": manifest["layers"][1],
-                                                           "provenance": manifest["layers"][0]}
-    assert chart_layers(MANIFEST)["provenance"] is None
+                                                           "provenance": manifest["layers"][0],
+                                                           "annotations": {"a": "b"}}
+    assert chart_layers(MANIFEST)["provenance"] is None and chart_layers(MANIFEST)["annotations"] == {}
     for bad in (b"nope", b"{}", json.dumps({"layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar"}]})
                 .encode()):
         with pytest.raises(ValueError):
@@ -255,8 +256,6 @@ def test_reads_a_manifest_and_its_blob(make_registry, auth, credentials):
     digest, body = reader.manifest("charts/mychart", "1.0.0")
     assert body == MANIFEST and digest == "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
     assert reader.blob("charts/mychart", BLOB_DIGEST) == BLOB
-    assert reader.blob_head("charts/mychart", BLOB_DIGEST, 16) == BLOB[:16]
-    assert registry.requests[-1][2] == "bytes=0-15"
     if auth == "bearer-credentials":
         token_requests = [r for r in registry.requests if r[0].startswith("/token")]
         assert len(token_requests) == 1 and "scope=repository%3Acharts%2Fmychart%3Apull" in token_requests[0][0]

@@ -22,6 +22,7 @@ import tarfile
 import time
 
 import pytest
+import yaml
 
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
@@ -106,7 +107,11 @@ class FakeRegistry(object):
             layers.append({"mediaType": PROVENANCE_LAYER, "digest": digest_of(provenance), "size": len(provenance)})
         self.blobs[digest_of(archive)] = archive
         layers.append({"mediaType": CHART_LAYER, "digest": digest_of(archive), "size": len(archive)})
-        manifest = json.dumps({"schemaVersion": 2, "layers": layers}).encode()
+        # As helm push: Chart.yaml's annotations become the manifest's.
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+            chart_yaml = [m for m in tar.getmembers() if m.name.endswith("/Chart.yaml")][0]
+            annotations = yaml.safe_load(tar.extractfile(chart_yaml).read()).get("annotations") or {}
+        manifest = json.dumps({"schemaVersion": 2, "layers": layers, "annotations": annotations}).encode()
         self.manifests[(repository, tag)] = manifest
         return digest_of(manifest)
 
@@ -122,10 +127,6 @@ class FakeRegistry(object):
     def blob(self, repository, digest):
         self.calls.append(("blob", repository, digest))
         return self.blobs[digest]
-
-    def blob_head(self, repository, digest, length=1024):
-        self.calls.append(("blob_head", repository, digest))
-        return self.blobs[digest][:length]
 
     def reads(self, kind):
         return [call for call in self.calls if call[0] == kind]
@@ -378,15 +379,15 @@ def publish_once(monkeypatch, chart, registry, **args):
 
 
 def test_unchanged_source_is_recognised_without_any_helm_command(monkeypatch, chart, registry):
-    """The archive's fingerprint matches the source: no helm process at all (not even helm version),
-    one small read of the layer."""
+    """The manifest's fingerprint matches the source: no helm process at all (not even helm version),
+    and nothing read from the registry but the manifest."""
     publish_once(monkeypatch, chart, registry)
     helm = FakeHelm(chart, registry)
     result = run_module(monkeypatch, helm, chart_path=chart, registry="oci://h/charts")
     assert result["changed"] is False and result["pushed"] is False
     assert "already published with the same content" in result["msg"]
     assert helm.names() == [] and result["commands"] == []
-    assert [call[0] for call in registry.calls] == ["manifest", "blob_head"]
+    assert [call[0] for call in registry.calls] == ["manifest"]
     assert result["digest"] == digest_of(registry.manifests[("charts/mychart", "0.1.0")])
     assert result["helm_version"] is None
 
