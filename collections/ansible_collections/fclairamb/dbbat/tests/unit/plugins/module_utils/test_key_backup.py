@@ -12,7 +12,6 @@ import base64
 
 import pytest
 
-from ansible_collections.fclairamb.dbbat.plugins.filter.key_backup import key_backup
 from ansible_collections.fclairamb.dbbat.plugins.module_utils import key_backup as kb
 from ansible_collections.fclairamb.dbbat.plugins.module_utils.release_state import fingerprint, key_fingerprint
 
@@ -102,9 +101,3 @@ def test_messages():
         " Secret old/s, taken t.")
     assert kb.restore_report(False, [], False, WHERE, backup, PATH, "prod").startswith(
         "Secret prod/dbbat-secrets already holds the data of /b/dbbat.vault: nothing written.")
-
-
-def test_the_filter_names_its_function():
-    assert key_backup("other_key", "earlier_problems", overwrite=True, path=PATH, vault_id="v") == []
-    with pytest.raises(Exception, match="what must be one of"):
-        key_backup({}, "__init__")
