@@ -7,13 +7,15 @@ The role hands its ``dbbat_*`` variables over as one dict (``inputs``: the keys 
 variables' names; vars/main.yml builds it, the secrets apart). From it, and from what the
 release plan read of the cluster:
 
-- the problems of the inventory that no argument spec can express, one message each;
+- the problems of the inventory that no argument spec can express, one message each, for
+  every entry point (typos found from the options' declaration, names, the key backup's files);
 - the Secret the chart reads (the key and the DSN, built with its parts URL-escaped), its
   fingerprint (release_state.fingerprint) and the fingerprint of the key;
 - the chart values, from the value rules of deploy_options (dbbat_values merged last), the
   variable that set each value, and the pods' checksum annotations;
 - the problems of what the cluster holds, and what the namespace and Secret step must write;
-- what changes in the values, key by key.
+- what changes in the values, key by key;
+- what a run says at its end: the release's state and how to reach DBBat.
 
 No I/O, no Ansible import but its module_utils: release_plan, the role's filters and the unit tests call them.
 """
